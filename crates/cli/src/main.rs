@@ -1,0 +1,706 @@
+//! `diembao`: the one binary. See shared/CONTRACT.md for the command line it promises.
+
+mod demo;
+mod demo_pack;
+mod sitepack;
+
+use std::io::{BufReader, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use diembao_core::config::Config;
+use diembao_core::source::parse_sources;
+use diembao_jobs::{Env, EnvOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "diembao",
+    version,
+    about = "Theo dõi báo chí và mạng xã hội: thu thập, tìm kiếm, gắn cờ, điểm báo tuần"
+)]
+struct Cli {
+    /// Where the SQLite file, the search index, raw captures and exports live.
+    #[arg(
+        long,
+        global = true,
+        env = "DIEMBAO_DATA_DIR",
+        default_value = "./diembao-data"
+    )]
+    data_dir: PathBuf,
+    /// TOML settings (default: DATA_DIR/diembao.toml if present).
+    #[arg(long, global = true, env = "DIEMBAO_CONFIG")]
+    config: Option<PathBuf>,
+    /// `sqlite://…` or `postgres://…` (default: SQLite in the data dir).
+    #[arg(long, global = true, env = "DIEMBAO_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the bundled demo sites on loopback, crawl them, and serve the web UI.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
+    /// The production main job: scheduler, job workers, indexer and web UI in one process.
+    Run {
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
+    /// Only the job workers (and the indexer, unless another process holds the index).
+    Worker {
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
+    /// Only the web UI and the JSON API.
+    Serve {
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+    },
+    /// Manage the sources to watch.
+    Sources {
+        #[command(subcommand)]
+        command: SourcesCommand,
+    },
+    /// Crawl every source once and return when the queue is drained.
+    Crawl(CrawlArgs),
+    /// Extract articles from saved pages; nothing is stored.
+    Extract {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The page's address (for relative links and canonical URLs).
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import already-extracted documents (JSONL).
+    Ingest { file: PathBuf },
+    /// Every stored document as JSON lines.
+    Export {
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long)]
+        jsonl: bool,
+    },
+    /// Full-text search.
+    Search(SearchArgs),
+    /// Rebuild the search index from the database.
+    Reindex,
+    /// Compare the database and the search index.
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SourcesCommand {
+    /// Upsert sources (by url) from a sources.toml.
+    Import { file: PathBuf },
+    /// List sources with their health.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct CrawlArgs {
+    /// Crawl once and exit (the scheduler of `run` revisits sources on its own).
+    #[arg(long, required = true)]
+    once: bool,
+    /// Allow private and loopback addresses (refused by default).
+    #[arg(long)]
+    allow_private_network: bool,
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    query: String,
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    #[arg(long)]
+    source: Option<String>,
+    #[arg(long)]
+    since: Option<String>,
+    #[arg(long)]
+    until: Option<String>,
+    #[arg(long)]
+    tag: Option<String>,
+    /// relevance (default) or date
+    #[arg(long, default_value = "relevance")]
+    sort: String,
+    #[arg(long)]
+    json: bool,
+}
+
+/// An error that is the user's input (exit 2), as opposed to a runtime failure (exit 1).
+#[derive(Debug)]
+struct BadInput(String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+fn bad_input(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(BadInput(message.into()))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let verbose = matches!(
+        cli.command,
+        Command::Demo { .. } | Command::Run { .. } | Command::Worker { .. } | Command::Serve { .. }
+    );
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(if verbose {
+            "info,sqlx=warn,tantivy=warn,apalis=warn,apalis_core=warn,sea_orm_migration=warn"
+        } else {
+            "warn,tantivy=error"
+        })
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            if let Some(bad) = err.downcast_ref::<BadInput>() {
+                eprintln!("error: {bad}");
+                return ExitCode::from(2);
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> Result<Config> {
+    let (path, required) = match &cli.config {
+        Some(path) => (path.clone(), true),
+        None => (cli.data_dir.join("diembao.toml"), false),
+    };
+    if !path.exists() {
+        if required {
+            return Err(bad_input(format!(
+                "{}: no such settings file",
+                path.display()
+            )));
+        }
+        return Ok(Config::default());
+    }
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Config::parse(&text).map_err(|err| bad_input(err.display_in(&path.display().to_string())))
+}
+
+fn database_url(cli: &Cli) -> String {
+    cli.database_url.clone().unwrap_or_else(|| {
+        let path = cli.data_dir.join("diembao.sqlite");
+        format!("sqlite://{}", path.display())
+    })
+}
+
+async fn open_env(cli: &Cli, config: Config) -> Result<Env> {
+    std::fs::create_dir_all(&cli.data_dir)
+        .with_context(|| format!("creating data dir {}", cli.data_dir.display()))?;
+    let options = EnvOptions {
+        data_dir: cli.data_dir.clone(),
+        database_url: database_url(cli),
+        config,
+    };
+    Env::open(options).await.context("opening the data dir")
+}
+
+fn parse_when(text: Option<&str>, end_of_day: bool) -> Result<Option<DateTime<Utc>>> {
+    let Some(text) = text else { return Ok(None) };
+    let at = diembao_core::document::parse_datetime(text)
+        .ok_or_else(|| bad_input(format!("bad date `{text}` (use YYYY-MM-DD or RFC 3339)")))?;
+    let at = if end_of_day && text.trim().len() == 10 {
+        at + chrono::Duration::days(1)
+    } else {
+        at
+    };
+    Ok(Some(at.with_timezone(&Utc)))
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let mut config = load_config(&cli)?;
+    match &cli.command {
+        Command::Demo { addr } => demo::run(&cli.data_dir, config, *addr)
+            .await
+            .map(|_| ExitCode::SUCCESS),
+        Command::Extract { files, url, json } => extract(files, url.as_deref(), *json),
+        Command::Sources {
+            command: SourcesCommand::Import { file },
+        } => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| bad_input(format!("{}: {e}", file.display())))?;
+            let parsed = parse_sources(&text);
+            let env = open_env(&cli, config).await?;
+            let mut counts = std::collections::BTreeMap::<&str, u64>::new();
+            for spec in &parsed.sources {
+                let (_, outcome) = env.store.upsert_source(spec).await?;
+                *counts
+                    .entry(match outcome {
+                        diembao_store::Upsert::New => "new",
+                        diembao_store::Upsert::Updated => "updated",
+                        diembao_store::Upsert::Unchanged => "unchanged",
+                    })
+                    .or_default() += 1;
+            }
+            eprintln!(
+                "sources: {} new, {} updated, {} unchanged, {} rejected",
+                counts.get("new").unwrap_or(&0),
+                counts.get("updated").unwrap_or(&0),
+                counts.get("unchanged").unwrap_or(&0),
+                parsed.errors.len()
+            );
+            report_input_errors(file, &parsed.errors)
+        }
+        Command::Sources {
+            command: SourcesCommand::List { json },
+        } => {
+            let env = open_env(&cli, config).await?;
+            sources_list(&env, *json).await
+        }
+        Command::Crawl(args) => {
+            if args.allow_private_network {
+                config.crawl.allow_private_network = true;
+            }
+            let env = open_env(&cli, config).await?;
+            crawl(&env, args).await
+        }
+        Command::Ingest { file } => {
+            let reader = std::fs::File::open(file)
+                .map_err(|e| bad_input(format!("{}: {e}", file.display())))?;
+            let env = open_env(&cli, config).await?;
+            let report = diembao_jobs::ingest_jsonl(&env, BufReader::new(reader)).await?;
+            eprintln!(
+                "ingest: {} new, {} updated, {} unchanged, {} rejected; {} indexed",
+                report.new, report.updated, report.unchanged, report.failed, report.indexed
+            );
+            report_input_errors(file, &report.errors)
+        }
+        Command::Export {
+            since,
+            until,
+            jsonl: _,
+        } => {
+            let since = parse_when(since.as_deref(), false)?;
+            let until = parse_when(until.as_deref(), true)?;
+            let env = open_env(&cli, config).await?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let count = diembao_jobs::export_jsonl(&env, since, until, &mut out).await?;
+            out.flush()?;
+            eprintln!("export: {count} documents");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search(args) => {
+            let env = open_env(&cli, config).await?;
+            search(&env, args)
+        }
+        Command::Reindex => {
+            let env = open_env(&cli, config).await?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("reindex {bar:40} {pos}/{len} documents")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let done = env
+                .reindex(|done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                })
+                .await?;
+            bar.finish_and_clear();
+            eprintln!("reindex: {done} documents indexed");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { json } => {
+            let env = open_env(&cli, config).await?;
+            let status = env.index_status().await?;
+            if *json {
+                println!("{}", serde_json::to_string(&status)?);
+            } else {
+                println!(
+                    "stored {}  indexed {}  waiting {}",
+                    status.stored, status.indexed, status.pending
+                );
+            }
+            Ok(if status.stored == status.indexed && status.pending == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Run { addr, concurrency } => {
+            let addr = resolve_addr(*addr, &config)?;
+            let env = open_env(&cli, config).await?;
+            run_main(env, Some(addr), *concurrency, true)
+                .await
+                .map(|_| ExitCode::SUCCESS)
+        }
+        Command::Worker { concurrency } => {
+            let env = open_env(&cli, config).await?;
+            run_main(env, None, *concurrency, false)
+                .await
+                .map(|_| ExitCode::SUCCESS)
+        }
+        Command::Serve { addr } => {
+            let addr = resolve_addr(*addr, &config)?;
+            let env = open_env(&cli, config).await?;
+            eprintln!("diembao: http://{addr}/");
+            diembao_web::serve(env, addr, shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn resolve_addr(addr: Option<SocketAddr>, config: &Config) -> Result<SocketAddr> {
+    match addr {
+        Some(addr) => Ok(addr),
+        None => config
+            .web
+            .addr
+            .parse()
+            .map_err(|_| bad_input(format!("web.addr `{}` is not an address", config.web.addr))),
+    }
+}
+
+fn report_input_errors(file: &Path, errors: &[diembao_core::InputError]) -> Result<ExitCode> {
+    for err in errors {
+        eprintln!("{}", err.display_in(&file.display().to_string()));
+    }
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+async fn sources_list(env: &Env, json: bool) -> Result<ExitCode> {
+    let sources = env.store.sources().await?;
+    let week_ago = Utc::now() - chrono::Duration::days(7);
+    let mut rows = Vec::new();
+    for source in &sources {
+        let recent = env.store.documents_since(source.id, week_ago).await?;
+        let healthy = source.consecutive_failures == 0;
+        rows.push(serde_json::json!({
+            "id": source.id,
+            "name": source.name,
+            "kind": source.kind,
+            "url": source.url,
+            "every_secs": source.every_secs,
+            "link_selector": source.link_selector,
+            "enabled": source.enabled,
+            "health": {
+                "status": if healthy { "ok" } else { "failing" },
+                "last_success_at": source.last_success_at.map(|d| d.to_rfc3339()),
+                "last_error_at": source.last_error_at.map(|d| d.to_rfc3339()),
+                "last_error": source.last_error,
+                "consecutive_failures": source.consecutive_failures,
+                "documents_total": source.documents_total,
+                "documents_per_day": recent as f64 / 7.0,
+                "last_document_at": source.last_document_at.map(|d| d.to_rfc3339()),
+            },
+        }));
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        for source in &sources {
+            let health = if source.consecutive_failures == 0 {
+                "ok".to_string()
+            } else {
+                format!("FAILING x{}", source.consecutive_failures)
+            };
+            println!(
+                "{:>4}  {:<8} {:<10} {:<32} {}",
+                source.id, source.kind, health, source.name, source.url
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn crawl(env: &Env, args: &CrawlArgs) -> Result<ExitCode> {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let summary = env
+        .crawl_once(args.concurrency, |s, outstanding| {
+            bar.set_message(format!(
+                "fetched {}  new {}  updated {}  unchanged {}  robots {}  failed {}  queued {outstanding}",
+                s.fetched,
+                s.new,
+                s.updated,
+                s.unchanged,
+                s.skipped_robots,
+                s.failed.values().sum::<u64>()
+            ));
+            bar.tick();
+        })
+        .await?;
+    bar.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        eprintln!(
+            "crawl: {} sources ({} failed); fetched {}, new {}, updated {}, unchanged {}, skipped by robots {}; {} indexed",
+            summary.sources,
+            summary.sources_failed,
+            summary.fetched,
+            summary.new,
+            summary.updated,
+            summary.unchanged,
+            summary.skipped_robots,
+            summary.indexed
+        );
+        for (reason, count) in &summary.skipped {
+            eprintln!("  skipped {reason}: {count}");
+        }
+        for (reason, count) in &summary.failed {
+            eprintln!("  failed {reason}: {count}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn extract(files: &[PathBuf], url: Option<&str>, _json: bool) -> Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let several = files.len() > 1;
+    let mut failed = false;
+    for file in files {
+        let body = match std::fs::read(file) {
+            Ok(body) => body,
+            Err(err) => {
+                eprintln!("{}: {err}", file.display());
+                failed = true;
+                continue;
+            }
+        };
+        let page_url = match url {
+            Some(u) => url::Url::parse(u).map_err(|e| bad_input(format!("--url {u}: {e}")))?,
+            None => {
+                let absolute = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone());
+                url::Url::from_file_path(&absolute)
+                    .map_err(|_| anyhow!("{}: cannot make a file URL", file.display()))?
+            }
+        };
+        let input = diembao_crawl::extract::ExtractInput {
+            body: &body,
+            url: &page_url,
+            content_type: None,
+            fetched_at: Utc::now(),
+        };
+        let value = match diembao_crawl::extract::extract(&input) {
+            Ok(x) => serde_json::json!({
+                "url": x.url,
+                "canonical_url": x.canonical_url,
+                "title": x.title,
+                "text": x.text,
+                "author": x.author,
+                "published_at": x.published_at.map(|d| d.to_rfc3339()),
+                "lang": x.lang,
+            }),
+            Err(err) => {
+                eprintln!("{}: {err}", file.display());
+                failed = true;
+                serde_json::json!({"url": page_url.as_str(), "error": err.to_string()})
+            }
+        };
+        let value = if several {
+            let mut map = serde_json::Map::new();
+            map.insert(
+                "file".into(),
+                serde_json::Value::String(file.display().to_string()),
+            );
+            if let serde_json::Value::Object(fields) = value {
+                map.extend(fields);
+            }
+            serde_json::Value::Object(map)
+        } else {
+            value
+        };
+        serde_json::to_writer(&mut out, &value)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn search(env: &Env, args: &SearchArgs) -> Result<ExitCode> {
+    let sort = match args.sort.as_str() {
+        "relevance" => diembao_index::Sort::Relevance,
+        "date" => diembao_index::Sort::Date,
+        other => return Err(bad_input(format!("--sort {other}: use relevance or date"))),
+    };
+    let request = diembao_index::SearchRequest {
+        query: args.query.clone(),
+        limit: args.limit,
+        offset: args.offset,
+        source: args.source.clone(),
+        since: parse_when(args.since.as_deref(), false)?,
+        until: parse_when(args.until.as_deref(), true)?,
+        tag: args.tag.clone(),
+        kind: None,
+        sort,
+        facets: false,
+    };
+    let results = match env.index.search(&request) {
+        Ok(results) => results,
+        Err(diembao_index::IndexError::Query(err)) => return Err(bad_input(err.to_string())),
+        Err(err) => return Err(err.into()),
+    };
+    if args.json {
+        let hits: Vec<serde_json::Value> = results
+            .hits
+            .iter()
+            .map(|h| {
+                serde_json::json!({
+                    "url": h.url, "title": h.title, "source": h.source, "published_at": h.published_at,
+                    "score": h.score, "snippet": h.snippet, "tags": h.tags,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string(&hits)?);
+    } else {
+        println!("{} kết quả", results.total);
+        for (i, hit) in results.hits.iter().enumerate() {
+            println!(
+                "{:>3}. {}\n     {} · {} · {}\n     {}",
+                i + 1 + args.offset,
+                hit.title,
+                hit.source.as_deref().unwrap_or("-"),
+                hit.published_at.as_deref().unwrap_or("-"),
+                hit.url,
+                strip_tags(&hit.snippet)
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn strip_tags(html: &str) -> String {
+    html.replace("<b>", "")
+        .replace("</b>", "")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// `run` / `worker`: the scheduler (run only), the workers, the indexer, and the web UI (run only).
+async fn run_main(
+    env: Env,
+    addr: Option<SocketAddr>,
+    concurrency: usize,
+    scheduler: bool,
+) -> Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    {
+        let env = env.clone();
+        let rx = stop_rx.clone();
+        tasks.spawn(async move { env.run_indexer(rx).await });
+    }
+    {
+        let env = env.clone();
+        let mut rx = stop_rx.clone();
+        let prefix = format!("worker-{}", std::process::id());
+        tasks.spawn(async move {
+            let queue = env.queue.clone();
+            if let Err(err) = queue
+                .run_workers(env, &prefix, concurrency, async move {
+                    let _ = rx.changed().await;
+                })
+                .await
+            {
+                tracing::error!(error = %err, "workers stopped");
+            }
+        });
+    }
+    if scheduler {
+        let env = env.clone();
+        let mut rx = stop_rx.clone();
+        tasks.spawn(async move {
+            loop {
+                if let Err(err) = env.schedule_due_sources().await {
+                    tracing::error!(error = %err, "scheduler pass failed");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(15)) => {}
+                    _ = rx.changed() => return,
+                }
+            }
+        });
+    }
+    if let Some(addr) = addr {
+        let env = env.clone();
+        let mut rx = stop_rx.clone();
+        eprintln!("diembao: http://{addr}/");
+        tasks.spawn(async move {
+            if let Err(err) = diembao_web::serve(env, addr, async move {
+                let _ = rx.changed().await;
+            })
+            .await
+            {
+                tracing::error!(error = %err, "web server stopped");
+            }
+        });
+    }
+    shutdown_signal().await;
+    eprintln!("diembao: stopping…");
+    let _ = stop_tx.send(true);
+    while tasks.join_next().await.is_some() {}
+    env.index.close_writer();
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! Class / id / role hints: does an element's name suggest boilerplate
+//! (navigation, share bars, related boxes, comments, ads...) or content?
+//!
+//! Class names are split into lower-case tokens at every non-alphanumeric
+//! character (`box-tinlienquan` → `box`, `tinlienquan`). A class name whose
+//! tokens are all boilerplate words votes −1, all content words +1, a mix
+//! (`content-with-sidebar-wrp`, `entry-meta`) nothing; over the element the
+//! class names (and id, role, itemprop) vote. Long compound tokens
+//! (`relatedposts`, `articlebody`) are matched by substring.
+
+use super::dom::{F_BYLINE_HINT, F_CAPTION, F_IGNORED, F_LEDE_HINT, F_STRONG_POS, Tag};
+
+pub(crate) struct Hint {
+    pub hint: i8,
+    pub flags: u16,
+}
+
+/// Exact-token hint: -1 boilerplate, +1 content, 0 nothing.
+fn token_hint(t: &str) -> i8 {
+    match t {
+        "nav" | "navbar" | "navigation" | "menu" | "menus" | "submenu" | "megamenu" | "footer"
+        | "sidebar" | "sidebars" | "widget" | "widgets" | "comment" | "comments"
+        | "commentlist" | "cmt" | "cmts" | "share" | "shares" | "sharing" | "sharer" | "social"
+        | "socials" | "related" | "tags" | "tag" | "tagcloud" | "tagged" | "keywords"
+        | "keyword" | "breadcrumb" | "breadcrumbs" | "bread" | "crumbs" | "crumb"
+        | "pagination" | "pager" | "paging" | "ad" | "ads" | "adv" | "advert" | "adverts"
+        | "advertisement" | "advertising" | "adsbygoogle" | "banner" | "sponsor" | "sponsored"
+        | "promo" | "promotion" | "promoted" | "newsletter" | "subscribe" | "subscription"
+        | "signup" | "popup" | "modal" | "cookie" | "cookies" | "gdpr" | "consent" | "toolbar"
+        | "topbar" | "topline" | "masthead" | "copyright" | "meta" | "byline" | "author"
+        | "authors" | "caption" | "credit" | "credits" | "date" | "time" | "timestamp"
+        | "published" | "posted" | "dateline" | "print" | "email" | "rss" | "login" | "search"
+        | "outbrain" | "taboola" | "recommend" | "recommended" | "recommendation"
+        | "recommendations" | "popular" | "trending" | "mostread" | "most" | "readmore"
+        | "more" | "also" | "next" | "prev" | "previous" | "disqus" | "reply" | "replies"
+        | "respond" | "rating" | "ratings" | "vote" | "poll" | "bio" | "profile" | "avatar"
+        | "logo" | "header" | "hdr" | "donate" | "cta" | "feedback" | "survey" | "alert"
+        | "sticky" | "overlay" | "lightbox" | "skip" | "noprint" | "icons" | "btn" | "button"
+        | "source" | "tool" | "tools" | "util" | "utility" | "follow" | "hotline" | "weather"
+        | "register" | "account" | "discussion" | "community" | "extra" | "supplemental"
+        | "shoutbox" | "skyscraper" | "remark" | "agegate" | "comentarios" | "kommentare"
+        | "chiase" | "binhluan" | "ykien" | "tinlienquan" | "lienquan" | "tinkhac" | "quangcao"
+        | "qc" | "docnhieu" | "xemnhieu" | "tukhoa" | "tacgia" | "ngaythang" | "thoigian"
+        | "congcu" | "samecat" | "samecate" | "cungchuyenmuc" | "tieudiem" | "tinnoibat"
+        | "noibat" | "xemthem" | "docthem" | "moinhat" | "nguon" | "footnotes" | "relatedposts"
+        | "subnav" | "dropdown" | "tabs" | "carousel" | "slider" | "ticker" | "marquee"
+        | "hotnews" | "newsfeed" | "teaser" | "teasers" => -1,
+        "article" | "articlebody" | "content" | "contents" | "entry" | "post" | "story"
+        | "body" | "main" | "detail" | "details" | "text" | "prose" | "noidung" | "chitiet"
+        | "cms" | "fck" | "richtext" | "markdown" | "blog" | "sapo" | "lead" | "lede" => 1,
+        _ => {
+            if t.len() > 6 {
+                substring_hint(t)
+            } else {
+                0
+            }
+        }
+    }
+}
+
+fn substring_hint(t: &str) -> i8 {
+    const NEG: [&str; 36] = [
+        "comment",
+        "related",
+        "sharing",
+        "share",
+        "social",
+        "sidebar",
+        "footer",
+        "navig",
+        "menu",
+        "widget",
+        "breadcrumb",
+        "advert",
+        "sponsor",
+        "promo",
+        "newsletter",
+        "subscri",
+        "popup",
+        "banner",
+        "recommend",
+        "taboola",
+        "outbrain",
+        "lienquan",
+        "binhluan",
+        "xemnhieu",
+        "docnhieu",
+        "tinkhac",
+        "chiase",
+        "quangcao",
+        "tagcloud",
+        "byline",
+        "caption",
+        "masthead",
+        "copyright",
+        "pagination",
+        "timestamp",
+        "author",
+    ];
+    const POS: [&str; 9] = [
+        "article", "content", "entry", "story", "body", "detail", "noidung", "chitiet", "post",
+    ];
+    if NEG.iter().any(|n| t.contains(n)) {
+        -1
+    } else if POS.iter().any(|p| t.contains(p)) {
+        1
+    } else {
+        0
+    }
+}
+
+fn is_strong_pos(name: &str) -> bool {
+    // name is one lower-cased class name / id
+    const STRONG: [&str; 16] = [
+        "articlebody",
+        "article-body",
+        "article_body",
+        "article-content",
+        "article_content",
+        "articlecontent",
+        "entry-content",
+        "post-content",
+        "post-body",
+        "postbody",
+        "story-body",
+        "storybody",
+        "news-content",
+        "detail-content",
+        "content_detail",
+        "fck_detail",
+    ];
+    STRONG.iter().any(|s| name == *s)
+        || name.ends_with("article-body")
+        || name.ends_with("article__body")
+        || name.ends_with("article__content")
+}
+
+fn lede_token(t: &str) -> bool {
+    matches!(
+        t,
+        "sapo"
+            | "lead"
+            | "lede"
+            | "summary"
+            | "excerpt"
+            | "intro"
+            | "standfirst"
+            | "chapeau"
+            | "tomtat"
+            | "deck"
+            | "dek"
+            | "abstract"
+            | "subtitle"
+            | "subheadline"
+            | "description"
+            | "desc"
+            | "trichdan"
+            | "tomluoc"
+    )
+}
+
+fn byline_token(t: &str) -> bool {
+    matches!(
+        t,
+        "author"
+            | "authors"
+            | "byline"
+            | "tacgia"
+            | "writer"
+            | "reporter"
+            | "signature"
+            | "butdanh"
+            | "creator"
+    ) || (t.len() > 6 && (t.contains("author") || t.contains("byline")))
+}
+
+fn caption_token(t: &str) -> bool {
+    matches!(
+        t,
+        "caption" | "figcaption" | "credit" | "credits" | "chuthich" | "cap" | "captiontext"
+    ) || (t.len() > 7 && t.ends_with("caption"))
+}
+
+/// Classify one element from its class, id, role and itemprop attributes.
+pub(crate) fn classify(class: &str, id: &str, role: &str, itemprop: &str) -> Hint {
+    let mut votes: i32 = 0;
+    let mut flags: u16 = 0;
+    let mut lower = String::new();
+    for name in class
+        .split_ascii_whitespace()
+        .chain(id.split_ascii_whitespace())
+    {
+        lower.clear();
+        lower.push_str(name);
+        lower.make_ascii_lowercase();
+        let name = lower.as_str();
+        if name.contains("screen-reader")
+            || name == "sr-only"
+            || name.contains("visually-hidden")
+            || name.contains("visuallyhidden")
+            || name == "skip-link"
+        {
+            flags |= F_IGNORED;
+            continue;
+        }
+        if is_strong_pos(name) {
+            flags |= F_STRONG_POS;
+        }
+        // Page-builder layout classes (`elementor-widget-container`,
+        // `et_pb_section`...) say nothing about content.
+        if name.starts_with("elementor")
+            || name.starts_with("et_pb")
+            || name.starts_with("vc_")
+            || name.starts_with("fl-")
+            || name.starts_with("wp-block")
+        {
+            continue;
+        }
+        let (mut pos, mut neg) = (false, false);
+        let mut last_tok = "";
+        for tok in name.split(|c: char| !c.is_ascii_alphanumeric()) {
+            if tok.is_empty() || tok.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            match token_hint(tok) {
+                1 => pos = true,
+                -1 => neg = true,
+                _ => {}
+            }
+            if lede_token(tok) {
+                flags |= F_LEDE_HINT;
+            }
+            if byline_token(tok) {
+                flags |= F_BYLINE_HINT;
+            }
+            last_tok = tok;
+        }
+        // captions: `wp-caption-text`, `image-caption`, `figure__caption`
+        // (but not `f_caption_muted_videos_on`)
+        if caption_token(last_tok) {
+            flags |= F_CAPTION;
+        }
+        // A name with both kinds (`content-with-sidebar-wrp`, `entry-meta`,
+        // `comment-body`) is ambiguous: no vote.
+        votes += match (pos, neg) {
+            (true, false) => 1,
+            (false, true) => -1,
+            _ => 0,
+        };
+    }
+    if !role.is_empty() {
+        match role.trim().to_ascii_lowercase().as_str() {
+            "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "menu"
+            | "menubar" | "dialog" | "alert" | "alertdialog" | "tablist" | "toolbar" => votes -= 2,
+            "main" | "article" => votes += 2,
+            _ => {}
+        }
+    }
+    if !itemprop.is_empty() {
+        for p in itemprop.split_ascii_whitespace() {
+            match p {
+                "articleBody" | "articlebody" | "reviewBody" => {
+                    votes += 2;
+                    flags |= F_STRONG_POS;
+                }
+                "author" | "creator" => {
+                    votes -= 1;
+                    flags |= F_BYLINE_HINT;
+                }
+                "datePublished" | "dateModified" | "dateCreated" => votes -= 1,
+                "caption" => flags |= F_CAPTION,
+                _ => {}
+            }
+        }
+    }
+    Hint {
+        hint: votes.clamp(-3, 3) as i8,
+        flags,
+    }
+}
+
+pub(crate) fn tag_hint(tag: Tag) -> i8 {
+    match tag {
+        Tag::Nav | Tag::Aside | Tag::Footer | Tag::Header => -1,
+        Tag::Article | Tag::Main => 1,
+        _ => 0,
+    }
+}
+
+/// `style` hides the element (display:none / visibility:hidden).
+pub(crate) fn style_hidden(style: &str) -> bool {
+    if !style.contains("none") && !style.contains("hidden") {
+        return false;
+    }
+    let s: String = style
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    s.contains("display:none") || s.contains("visibility:hidden")
+}
+
+/// `style` right-aligns the text.
+pub(crate) fn style_right(style: &str) -> bool {
+    if !style.contains("right") {
+        return false;
+    }
+    let s: String = style
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    s.contains("text-align:right")
+}

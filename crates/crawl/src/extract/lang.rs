@@ -1,0 +1,248 @@
+//! Language of the extracted text (ISO 639-1).
+//!
+//! `whatlang` on a bounded sample of the text; Vietnamese typed without
+//! diacritics (which `whatlang` cannot recognise) is caught by the share of
+//! words that are well-formed Vietnamese syllables.
+
+use super::fold::fold;
+
+/// Characters of text given to the detector.
+const SAMPLE_CHARS: usize = 1500;
+
+/// Share of words needed to call a diacritic-free text Vietnamese.
+const VI_SYLLABLE_THRESHOLD: f32 = 0.8;
+
+fn iso639_1(lang: whatlang::Lang) -> &'static str {
+    use whatlang::Lang::*;
+    match lang {
+        Epo => "eo",
+        Eng => "en",
+        Rus => "ru",
+        Cmn => "zh",
+        Spa => "es",
+        Por => "pt",
+        Ita => "it",
+        Ben => "bn",
+        Fra => "fr",
+        Deu => "de",
+        Ukr => "uk",
+        Kat => "ka",
+        Ara => "ar",
+        Hin => "hi",
+        Jpn => "ja",
+        Heb => "he",
+        Yid => "yi",
+        Pol => "pl",
+        Amh => "am",
+        Jav => "jv",
+        Kor => "ko",
+        Nob => "nb",
+        Dan => "da",
+        Swe => "sv",
+        Fin => "fi",
+        Tur => "tr",
+        Nld => "nl",
+        Hun => "hu",
+        Ces => "cs",
+        Ell => "el",
+        Bul => "bg",
+        Bel => "be",
+        Mar => "mr",
+        Kan => "kn",
+        Ron => "ro",
+        Slv => "sl",
+        Hrv => "hr",
+        Srp => "sr",
+        Mkd => "mk",
+        Lit => "lt",
+        Lav => "lv",
+        Est => "et",
+        Tam => "ta",
+        Vie => "vi",
+        Urd => "ur",
+        Tha => "th",
+        Guj => "gu",
+        Uzb => "uz",
+        Pan => "pa",
+        Aze => "az",
+        Ind => "id",
+        Tel => "te",
+        Pes => "fa",
+        Mal => "ml",
+        Ori => "or",
+        Mya => "my",
+        Nep => "ne",
+        Sin => "si",
+        Khm => "km",
+        Tuk => "tk",
+        Aka => "ak",
+        Zul => "zu",
+        Sna => "sn",
+        Afr => "af",
+        Lat => "la",
+        Slk => "sk",
+        Cat => "ca",
+        Tgl => "tl",
+        Hye => "hy",
+        Cym => "cy",
+    }
+}
+
+const ONSETS: [&str; 27] = [
+    "ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "tr", "b", "c", "d", "g", "h",
+    "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "",
+];
+
+const NUCLEI: [&str; 40] = [
+    "a", "e", "i", "o", "u", "y", "ai", "ao", "au", "ay", "eo", "eu", "ia", "ie", "iu", "oa", "oe",
+    "oi", "oo", "ua", "ue", "ui", "uo", "uu", "uy", "ye", "ieu", "yeu", "oai", "oao", "oay", "oeo",
+    "uay", "uoi", "uou", "uya", "uye", "uyu", "uoa", "ya",
+];
+
+const CODAS: [&str; 9] = ["", "c", "ch", "m", "n", "ng", "nh", "p", "t"];
+
+/// Is `w` (folded, lower-case ASCII) a well-formed Vietnamese syllable?
+fn is_vi_syllable(w: &str) -> bool {
+    if w.is_empty() || w.len() > 7 || !w.bytes().all(|b| b.is_ascii_lowercase()) {
+        return false;
+    }
+    for onset in ONSETS {
+        let Some(rest) = w.strip_prefix(onset) else {
+            continue;
+        };
+        if rest.is_empty() {
+            // "gi" (gì) is a whole syllable
+            if onset == "gi" {
+                return true;
+            }
+            continue;
+        }
+        for coda in CODAS {
+            if let Some(nucleus) = rest.strip_suffix(coda)
+                && NUCLEI.contains(&nucleus)
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Share of alphabetic words that are Vietnamese syllables (diacritics ignored).
+// TODO: switch to `diembao_core::lang::vietnamese_syllable_ratio` once it lands in core.
+pub(crate) fn vietnamese_syllable_ratio(text: &str) -> f32 {
+    let folded = fold(text);
+    let mut total = 0u32;
+    let mut ok = 0u32;
+    for w in folded.split(|c: char| !c.is_alphanumeric()) {
+        if w.is_empty() || w.bytes().any(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        total += 1;
+        if is_vi_syllable(w) {
+            ok += 1;
+        }
+    }
+    if total == 0 {
+        0.0
+    } else {
+        ok as f32 / total as f32
+    }
+}
+
+fn sample(text: &str) -> &str {
+    match text.char_indices().nth(SAMPLE_CHARS) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    }
+}
+
+/// Detect the language of `text` (falls back to the title, then to `<html lang>`).
+pub(crate) fn detect(text: &str, title: Option<&str>, html_lang: Option<&str>) -> Option<String> {
+    let mut s = sample(text).to_string();
+    if s.chars().count() < 60
+        && let Some(t) = title
+    {
+        s.push_str(". ");
+        s.push_str(t);
+    }
+    let declared = html_lang
+        .map(|l| {
+            l.trim()
+                .split(['-', '_'])
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+        })
+        .filter(|l| l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase()));
+    if s.trim().is_empty() {
+        return declared;
+    }
+    let info = whatlang::detect(&s);
+    if let Some(info) = &info
+        && info.lang() == whatlang::Lang::Vie
+    {
+        return Some("vi".into());
+    }
+    let latin = info
+        .as_ref()
+        .is_none_or(|i| i.script() == whatlang::Script::Latin);
+    if latin
+        && s.split_whitespace().count() >= 5
+        && vietnamese_syllable_ratio(&s) >= VI_SYLLABLE_THRESHOLD
+    {
+        return Some("vi".into());
+    }
+    match info {
+        Some(i) if i.is_reliable() || declared.is_none() => Some(iso639_1(i.lang()).to_string()),
+        Some(i) => {
+            let code = iso639_1(i.lang());
+            // unsure detection on a short text: trust the page's own declaration
+            if declared.as_deref() == Some(code) || s.chars().count() >= 400 {
+                Some(code.to_string())
+            } else {
+                declared
+            }
+        }
+        None => declared,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syllables() {
+        for w in [
+            "nguoi", "nghieng", "gi", "gia", "quyen", "khuya", "thuong", "truong", "uy", "hoa",
+        ] {
+            assert!(is_vi_syllable(w), "{w}");
+        }
+        for w in ["the_", "and", "string", "world", "xyz"] {
+            assert!(!is_vi_syllable(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn vietnamese_with_and_without_diacritics() {
+        let vi = "Những chuyến biển đầu năm thuận lợi đã giúp nhiều chủ tàu ở Cà Ná có nguồn thu khá. Ngư dân vừa khai thác hải sản vừa bảo vệ chủ quyền biển đảo.";
+        assert_eq!(detect(vi, None, None).as_deref(), Some("vi"));
+        let plain = "Nhung chuyen bien dau nam thuan loi da giup nhieu chu tau o Ca Na co nguon thu kha. Ngu dan vua khai thac hai san vua bao ve chu quyen bien dao.";
+        assert!(vietnamese_syllable_ratio(plain) > 0.9);
+        assert_eq!(detect(plain, None, None).as_deref(), Some("vi"));
+    }
+
+    #[test]
+    fn english() {
+        let en = "The Steelers spent Monday trying to distance themselves from Thursday night's fight that led to multi-game suspensions for Browns pass rusher Myles Garrett.";
+        assert_eq!(detect(en, None, Some("en-US")).as_deref(), Some("en"));
+        assert!(vietnamese_syllable_ratio(en) < 0.6);
+    }
+
+    #[test]
+    fn empty_uses_declared() {
+        assert_eq!(detect("", None, Some("vi-VN")).as_deref(), Some("vi"));
+        assert_eq!(detect("", None, None), None);
+    }
+}

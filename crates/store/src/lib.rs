@@ -1,0 +1,113 @@
+//! Storage: sea-orm entities and the queries diembao runs, on SQLite (default) or PostgreSQL.
+//!
+//! Durability: the SQLite file runs in WAL mode with `synchronous = FULL`, so a committed
+//! transaction survives a crash or a power cut. The job queue shares this pool (see
+//! [`Store::sqlite_pool`]); its own setup turns `synchronous` off on one connection, which
+//! is why the queue is set up on a connection of its own (see `diembao-jobs`) and
+//! [`Store::connect`] sets the pragma on every new connection of this pool.
+
+pub mod entity;
+mod queries;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
+use sea_orm_migration::MigratorTrait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use queries::*;
+pub use sea_orm::DbErr;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("database connection: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("unsupported database url `{0}` (use sqlite://… or postgres://…)")]
+    Url(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Which kind of database is behind the store.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// The database: a sea-orm connection and the raw pool it wraps (shared with the queue).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+    pool: Pool,
+}
+
+impl Store {
+    /// Connects and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let store = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // Re-assert durability on every connection (see the module docs).
+                        sqlx::query("PRAGMA synchronous = FULL")
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    })
+                })
+                .connect_with(options)
+                .await?;
+            let db = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool.clone());
+            Self {
+                db,
+                pool: Pool::Sqlite(pool),
+            }
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await?;
+            let db = SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone());
+            Self {
+                db,
+                pool: Pool::Postgres(pool),
+            }
+        } else {
+            return Err(StoreError::Url(url.to_string()));
+        };
+        diembao_migrations::Migrator::up(&store.db, None).await?;
+        Ok(store)
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}

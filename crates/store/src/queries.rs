@@ -1,0 +1,629 @@
+//! The queries diembao runs. Each takes `&Store` and returns plain models.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde::Serialize;
+
+use diembao_core::{NewDocument, SourceSpec};
+
+use crate::entity::{audit_log, crawl_urls, documents, fetch_log, raw_captures, sources};
+use crate::{Store, StoreError};
+
+pub type Source = sources::Model;
+pub type Document = documents::Model;
+pub type CrawlUrl = crawl_urls::Model;
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Upsert {
+    New,
+    Updated,
+    Unchanged,
+}
+
+// ---------------------------------------------------------------- sources
+
+impl Store {
+    /// Inserts or updates a source by its URL.
+    pub async fn upsert_source(&self, spec: &SourceSpec) -> Result<(i64, Upsert), StoreError> {
+        let now = Utc::now();
+        let existing = sources::Entity::find()
+            .filter(sources::Column::Url.eq(&spec.url))
+            .one(self.db())
+            .await?;
+        let every = i64::try_from(spec.every.as_secs()).unwrap_or(i64::MAX);
+        match existing {
+            Some(row) => {
+                let unchanged = row.name == spec.name
+                    && row.kind == spec.kind.as_str()
+                    && row.every_secs == every
+                    && row.link_selector == spec.link_selector;
+                if unchanged {
+                    return Ok((row.id, Upsert::Unchanged));
+                }
+                let id = row.id;
+                let mut active: sources::ActiveModel = row.into();
+                active.name = Set(spec.name.clone());
+                active.kind = Set(spec.kind.as_str().to_string());
+                active.every_secs = Set(every);
+                active.link_selector = Set(spec.link_selector.clone());
+                active.updated_at = Set(now);
+                active.update(self.db()).await?;
+                Ok((id, Upsert::Updated))
+            }
+            None => {
+                let active = sources::ActiveModel {
+                    name: Set(spec.name.clone()),
+                    kind: Set(spec.kind.as_str().to_string()),
+                    url: Set(spec.url.clone()),
+                    every_secs: Set(every),
+                    link_selector: Set(spec.link_selector.clone()),
+                    settings: Set(None),
+                    enabled: Set(true),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    next_run_at: Set(Some(now)),
+                    consecutive_failures: Set(0),
+                    documents_total: Set(0),
+                    ..Default::default()
+                };
+                let row = active.insert(self.db()).await?;
+                Ok((row.id, Upsert::New))
+            }
+        }
+    }
+
+    pub async fn sources(&self) -> Result<Vec<Source>, StoreError> {
+        Ok(sources::Entity::find()
+            .order_by_asc(sources::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    pub async fn source(&self, id: i64) -> Result<Option<Source>, StoreError> {
+        Ok(sources::Entity::find_by_id(id).one(self.db()).await?)
+    }
+
+    /// Records a successful visit of a source.
+    pub async fn source_succeeded(&self, id: i64, new_documents: i64) -> Result<(), StoreError> {
+        let now = Utc::now();
+        let Some(row) = self.source(id).await? else {
+            return Ok(());
+        };
+        let every = row.every_secs;
+        let total = row.documents_total + new_documents;
+        let last_document_at = if new_documents > 0 {
+            Some(now)
+        } else {
+            row.last_document_at
+        };
+        let mut active: sources::ActiveModel = row.into();
+        active.last_run_at = Set(Some(now));
+        active.last_success_at = Set(Some(now));
+        active.consecutive_failures = Set(0);
+        active.documents_total = Set(total);
+        active.last_document_at = Set(last_document_at);
+        active.next_run_at = Set(Some(now + chrono::Duration::seconds(every)));
+        active.update(self.db()).await?;
+        Ok(())
+    }
+
+    /// Records a failed visit of a source (its health).
+    pub async fn source_failed(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        let now = Utc::now();
+        let Some(row) = self.source(id).await? else {
+            return Ok(());
+        };
+        let failures = row.consecutive_failures + 1;
+        let every = row.every_secs;
+        let mut active: sources::ActiveModel = row.into();
+        active.last_run_at = Set(Some(now));
+        active.last_error_at = Set(Some(now));
+        active.last_error = Set(Some(error.chars().take(2000).collect()));
+        active.consecutive_failures = Set(failures);
+        active.next_run_at = Set(Some(now + chrono::Duration::seconds(every)));
+        active.update(self.db()).await?;
+        Ok(())
+    }
+
+    /// Sources whose next visit is due, marking each as scheduled for its next interval.
+    pub async fn take_due_sources(&self, now: DateTime<Utc>) -> Result<Vec<Source>, StoreError> {
+        let due = sources::Entity::find()
+            .filter(sources::Column::Enabled.eq(true))
+            .filter(
+                sources::Column::NextRunAt
+                    .is_null()
+                    .or(sources::Column::NextRunAt.lte(now)),
+            )
+            .all(self.db())
+            .await?;
+        for source in &due {
+            sources::Entity::update_many()
+                .col_expr(
+                    sources::Column::NextRunAt,
+                    Expr::value(now + chrono::Duration::seconds(source.every_secs)),
+                )
+                .filter(sources::Column::Id.eq(source.id))
+                .exec(self.db())
+                .await?;
+        }
+        Ok(due)
+    }
+
+    /// Counts the documents per source in the last `days` days.
+    pub async fn documents_since(
+        &self,
+        source_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        Ok(documents::Entity::find()
+            .filter(documents::Column::SourceId.eq(source_id))
+            .filter(documents::Column::CreatedAt.gte(since))
+            .count(self.db())
+            .await?)
+    }
+}
+
+// ---------------------------------------------------------------- crawl frontier
+
+/// States of a URL in the crawl frontier.
+pub mod url_state {
+    pub const PENDING: &str = "pending";
+    pub const DONE: &str = "done";
+    pub const SKIPPED: &str = "skipped";
+    pub const FAILED: &str = "failed";
+}
+
+impl Store {
+    /// Adds a URL to the frontier. Returns its id when it is new (the caller then queues
+    /// a fetch job); `None` when it was already known.
+    pub async fn discover_url(
+        &self,
+        url: &str,
+        source_id: Option<i64>,
+        depth: i32,
+    ) -> Result<Option<i64>, StoreError> {
+        let now = Utc::now();
+        let active = crawl_urls::ActiveModel {
+            url: Set(url.to_string()),
+            source_id: Set(source_id),
+            state: Set(url_state::PENDING.to_string()),
+            depth: Set(depth),
+            attempts: Set(0),
+            discovered_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        let result = crawl_urls::Entity::insert(active)
+            .on_conflict(
+                OnConflict::column(crawl_urls::Column::Url)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(self.db())
+            .await?;
+        if result == 0 {
+            return Ok(None);
+        }
+        let row = crawl_urls::Entity::find()
+            .filter(crawl_urls::Column::Url.eq(url))
+            .one(self.db())
+            .await?;
+        Ok(row.map(|r| r.id))
+    }
+
+    /// Marks a known URL pending again (a revisit); returns its id.
+    pub async fn revisit_url(&self, url: &str) -> Result<Option<i64>, StoreError> {
+        let Some(row) = crawl_urls::Entity::find()
+            .filter(crawl_urls::Column::Url.eq(url))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(row.id))
+    }
+
+    pub async fn crawl_url(&self, id: i64) -> Result<Option<CrawlUrl>, StoreError> {
+        Ok(crawl_urls::Entity::find_by_id(id).one(self.db()).await?)
+    }
+
+    pub async fn crawl_url_by_url(&self, url: &str) -> Result<Option<CrawlUrl>, StoreError> {
+        Ok(crawl_urls::Entity::find()
+            .filter(crawl_urls::Column::Url.eq(url))
+            .one(self.db())
+            .await?)
+    }
+
+    /// Sets the state of a frontier URL, with its validators for the next conditional GET.
+    pub async fn finish_url(&self, id: i64, outcome: UrlOutcome<'_>) -> Result<(), StoreError> {
+        let Some(row) = self.crawl_url(id).await? else {
+            return Ok(());
+        };
+        let attempts = row.attempts + 1;
+        let mut active: crawl_urls::ActiveModel = row.into();
+        active.state = Set(outcome.state.to_string());
+        active.reason = Set(outcome.reason.map(str::to_string));
+        active.attempts = Set(attempts);
+        if outcome.document_id.is_some() {
+            active.document_id = Set(outcome.document_id);
+        }
+        if let Some(etag) = outcome.etag {
+            active.etag = Set(Some(etag.to_string()));
+        }
+        if let Some(last_modified) = outcome.last_modified {
+            active.last_modified = Set(Some(last_modified.to_string()));
+        }
+        if let Some(sha) = outcome.body_sha256 {
+            active.body_sha256 = Set(Some(sha.to_string()));
+        }
+        active.updated_at = Set(Utc::now());
+        active.update(self.db()).await?;
+        Ok(())
+    }
+
+    /// Frontier URLs still waiting to be fetched (after an interrupted run, for example).
+    pub async fn pending_url_ids(&self) -> Result<Vec<i64>, StoreError> {
+        Ok(crawl_urls::Entity::find()
+            .select_only()
+            .column(crawl_urls::Column::Id)
+            .filter(crawl_urls::Column::State.eq(url_state::PENDING))
+            .filter(crawl_urls::Column::Depth.gt(0))
+            .order_by_asc(crawl_urls::Column::Id)
+            .into_tuple()
+            .all(self.db())
+            .await?)
+    }
+
+    /// Counts frontier URLs per state and reason.
+    pub async fn url_states(&self) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
+        let rows: Vec<(String, Option<String>, i64)> = crawl_urls::Entity::find()
+            .select_only()
+            .column(crawl_urls::Column::State)
+            .column(crawl_urls::Column::Reason)
+            .column_as(Expr::col(crawl_urls::Column::Id).count(), "n")
+            .group_by(crawl_urls::Column::State)
+            .group_by(crawl_urls::Column::Reason)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows)
+    }
+}
+
+/// The end state of one frontier URL.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UrlOutcome<'a> {
+    pub state: &'a str,
+    pub reason: Option<&'a str>,
+    pub document_id: Option<i64>,
+    pub etag: Option<&'a str>,
+    pub last_modified: Option<&'a str>,
+    pub body_sha256: Option<&'a str>,
+}
+
+// ---------------------------------------------------------------- captures and fetch log
+
+/// A raw HTTP response kept as captured.
+#[derive(Debug, Clone)]
+pub struct NewCapture<'a> {
+    pub url: &'a str,
+    pub status: u16,
+    pub content_type: Option<&'a str>,
+    pub headers: serde_json::Value,
+    pub sha256: &'a str,
+    pub size: usize,
+    pub path: &'a str,
+    pub captured_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewFetch<'a> {
+    pub source_id: Option<i64>,
+    pub url: &'a str,
+    pub host: &'a str,
+    pub status: Option<u16>,
+    pub bytes: usize,
+    pub duration_ms: u64,
+    pub outcome: &'a str,
+    pub error: Option<&'a str>,
+}
+
+impl Store {
+    pub async fn insert_capture(&self, capture: NewCapture<'_>) -> Result<i64, StoreError> {
+        let active = raw_captures::ActiveModel {
+            url: Set(capture.url.to_string()),
+            status: Set(i32::from(capture.status)),
+            content_type: Set(capture.content_type.map(str::to_string)),
+            headers: Set(Some(capture.headers)),
+            sha256: Set(capture.sha256.to_string()),
+            size: Set(i64::try_from(capture.size).unwrap_or(i64::MAX)),
+            path: Set(capture.path.to_string()),
+            captured_at: Set(capture.captured_at),
+            ..Default::default()
+        };
+        Ok(active.insert(self.db()).await?.id)
+    }
+
+    pub async fn log_fetch(&self, fetch: NewFetch<'_>) -> Result<(), StoreError> {
+        let active = fetch_log::ActiveModel {
+            source_id: Set(fetch.source_id),
+            url: Set(fetch.url.to_string()),
+            host: Set(fetch.host.to_string()),
+            status: Set(fetch.status.map(i32::from)),
+            bytes: Set(i64::try_from(fetch.bytes).unwrap_or(i64::MAX)),
+            duration_ms: Set(i64::try_from(fetch.duration_ms).unwrap_or(i64::MAX)),
+            outcome: Set(fetch.outcome.to_string()),
+            error: Set(fetch.error.map(|e| e.chars().take(2000).collect())),
+            fetched_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        active.insert(self.db()).await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- documents
+
+/// The SHA-256 of a document's title and text: what "changed" means for a document.
+pub fn content_hash(title: &str, text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(title.as_bytes());
+    hasher.update([0u8]);
+    hasher.update(text.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+impl Store {
+    /// Stores a document under its canonical URL: new, updated (content changed) or unchanged.
+    pub async fn upsert_document(
+        &self,
+        doc: &NewDocument,
+        source_id: Option<i64>,
+        raw_capture_id: Option<i64>,
+    ) -> Result<(i64, Upsert), StoreError> {
+        let now = Utc::now();
+        let hash = content_hash(&doc.title, &doc.text);
+        let syndicated_from_id = match &doc.syndicated_from {
+            Some(url) => documents::Entity::find()
+                .filter(documents::Column::CanonicalUrl.eq(url))
+                .one(self.db())
+                .await?
+                .map(|d| d.id),
+            None => None,
+        };
+        let existing = documents::Entity::find()
+            .filter(documents::Column::CanonicalUrl.eq(&doc.canonical_url))
+            .one(self.db())
+            .await?;
+        let published = doc.published_at.map(|d| d.with_timezone(&Utc));
+        let offset = doc.published_at.map(|d| d.offset().local_minus_utc());
+        if let Some(row) = existing {
+            let metadata_same = row.published_at == published
+                && row.author == doc.author
+                && row.source_name == doc.source_name
+                && row.kind == doc.kind.as_str();
+            if row.content_hash == hash && metadata_same {
+                return Ok((row.id, Upsert::Unchanged));
+            }
+            let id = row.id;
+            let mut active: documents::ActiveModel = row.into();
+            active.url = Set(doc.url.clone());
+            active.title = Set(doc.title.clone());
+            active.text = Set(doc.text.clone());
+            active.author = Set(doc.author.clone());
+            active.kind = Set(doc.kind.as_str().to_string());
+            active.source_name = Set(doc.source_name.clone());
+            if source_id.is_some() {
+                active.source_id = Set(source_id);
+            }
+            active.published_at = Set(published);
+            active.published_offset = Set(offset);
+            active.modified_at = Set(doc.modified_at.map(|d| d.with_timezone(&Utc)));
+            active.fetched_at = Set(doc.fetched_at);
+            active.lang = Set(doc.lang.clone());
+            active.content_hash = Set(hash);
+            if raw_capture_id.is_some() {
+                active.raw_capture_id = Set(raw_capture_id);
+            }
+            active.syndicated_from_url = Set(doc.syndicated_from.clone());
+            active.syndicated_from_id = Set(syndicated_from_id);
+            active.engagement = Set(doc.engagement.clone());
+            active.indexed_at = Set(None);
+            active.tagged_at = Set(None);
+            active.updated_at = Set(now);
+            active.update(self.db()).await?;
+            return Ok((id, Upsert::Updated));
+        }
+        let active = documents::ActiveModel {
+            url: Set(doc.url.clone()),
+            canonical_url: Set(doc.canonical_url.clone()),
+            source_id: Set(source_id),
+            source_name: Set(doc.source_name.clone()),
+            kind: Set(doc.kind.as_str().to_string()),
+            title: Set(doc.title.clone()),
+            text: Set(doc.text.clone()),
+            author: Set(doc.author.clone()),
+            published_at: Set(published),
+            published_offset: Set(offset),
+            modified_at: Set(doc.modified_at.map(|d| d.with_timezone(&Utc))),
+            fetched_at: Set(doc.fetched_at),
+            lang: Set(doc.lang.clone()),
+            content_hash: Set(hash),
+            simhash: Set(None),
+            raw_capture_id: Set(raw_capture_id),
+            syndicated_from_id: Set(syndicated_from_id),
+            syndicated_from_url: Set(doc.syndicated_from.clone()),
+            engagement: Set(doc.engagement.clone()),
+            indexed_at: Set(None),
+            index_version: Set(0),
+            tagged_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        let inserted = documents::Entity::insert(active)
+            .on_conflict(
+                OnConflict::column(documents::Column::CanonicalUrl)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(self.db())
+            .await?;
+        let row = documents::Entity::find()
+            .filter(documents::Column::CanonicalUrl.eq(&doc.canonical_url))
+            .one(self.db())
+            .await?
+            .ok_or_else(|| {
+                StoreError::Invalid(format!(
+                    "document {} vanished after insert",
+                    doc.canonical_url
+                ))
+            })?;
+        Ok((
+            row.id,
+            if inserted == 0 {
+                Upsert::Unchanged
+            } else {
+                Upsert::New
+            },
+        ))
+    }
+
+    pub async fn document(&self, id: i64) -> Result<Option<Document>, StoreError> {
+        Ok(documents::Entity::find_by_id(id).one(self.db()).await?)
+    }
+
+    pub async fn documents_by_ids(&self, ids: &[i64]) -> Result<Vec<Document>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(documents::Entity::find()
+            .filter(documents::Column::Id.is_in(ids.iter().copied()))
+            .all(self.db())
+            .await?)
+    }
+
+    /// Documents by id, `after` the given id, in id order: for exports and rebuilds.
+    pub async fn documents_page(
+        &self,
+        after: i64,
+        limit: u64,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Document>, StoreError> {
+        let mut query = documents::Entity::find().filter(documents::Column::Id.gt(after));
+        if let Some(since) = since {
+            query = query.filter(
+                documents::Column::PublishedAt
+                    .gte(since)
+                    .or(documents::Column::PublishedAt
+                        .is_null()
+                        .and(documents::Column::FetchedAt.gte(since))),
+            );
+        }
+        if let Some(until) = until {
+            query = query.filter(
+                documents::Column::PublishedAt
+                    .lt(until)
+                    .or(documents::Column::PublishedAt
+                        .is_null()
+                        .and(documents::Column::FetchedAt.lt(until))),
+            );
+        }
+        Ok(query
+            .order_by_asc(documents::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?)
+    }
+
+    pub async fn count_documents(&self) -> Result<u64, StoreError> {
+        Ok(documents::Entity::find().count(self.db()).await?)
+    }
+
+    /// Ids of documents stored but not (or no longer) in the index.
+    pub async fn unindexed_ids(&self, limit: u64) -> Result<Vec<i64>, StoreError> {
+        Ok(documents::Entity::find()
+            .select_only()
+            .column(documents::Column::Id)
+            .filter(documents::Column::IndexedAt.is_null())
+            .order_by_asc(documents::Column::Id)
+            .limit(limit)
+            .into_tuple()
+            .all(self.db())
+            .await?)
+    }
+
+    /// How many stored documents wait for the index.
+    pub async fn count_unindexed(&self) -> Result<u64, StoreError> {
+        Ok(documents::Entity::find()
+            .filter(documents::Column::IndexedAt.is_null())
+            .count(self.db())
+            .await?)
+    }
+
+    /// Marks documents as indexed (after the index commit that holds them).
+    pub async fn mark_indexed(&self, ids: &[i64], at: DateTime<Utc>) -> Result<(), StoreError> {
+        for chunk in ids.chunks(500) {
+            documents::Entity::update_many()
+                .col_expr(documents::Column::IndexedAt, Expr::value(at))
+                .filter(documents::Column::Id.is_in(chunk.iter().copied()))
+                .exec(self.db())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Forgets every index mark (before a full rebuild).
+    pub async fn clear_indexed(&self) -> Result<(), StoreError> {
+        documents::Entity::update_many()
+            .col_expr(
+                documents::Column::IndexedAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+}
+
+/// The page's own publication time, with its offset restored.
+pub fn published_with_offset(doc: &Document) -> Option<DateTime<FixedOffset>> {
+    let at = doc.published_at?;
+    let offset = FixedOffset::east_opt(doc.published_offset.unwrap_or(7 * 3600))
+        .unwrap_or_else(diembao_core::document::vietnam_offset);
+    Some(at.with_timezone(&offset))
+}
+
+// ---------------------------------------------------------------- audit log
+
+impl Store {
+    /// Appends to the audit log (never updated, never deleted).
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        object_type: &str,
+        object_id: Option<i64>,
+        detail: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let active = audit_log::ActiveModel {
+            actor: Set(actor.to_string()),
+            action: Set(action.to_string()),
+            object_type: Set(object_type.to_string()),
+            object_id: Set(object_id),
+            detail: Set(Some(detail)),
+            at: Set(Utc::now()),
+            ..Default::default()
+        };
+        active.insert(self.db()).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,630 @@
+//! Crawl jobs: visit a source (read its listing, queue new article URLs), fetch a page
+//! (fetch, extract, store). And `crawl --once`: run both until the queue is drained.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use apalis::prelude::{BoxDynError, Data};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use diembao_core::url_canon::canonicalize;
+use diembao_core::{DocKind, NewDocument, SourceKind};
+use diembao_crawl::discover::{self, Listing};
+use diembao_crawl::extract::{ExtractInput, extract};
+use diembao_crawl::fetch::{FetchError, Fetched, Validators};
+use diembao_store::{NewCapture, NewFetch, Upsert, UrlOutcome, url_state};
+
+use crate::JobError;
+use crate::capture;
+use crate::env::Env;
+
+/// Visit one source: read its feed, sitemap or listing and queue the new article URLs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VisitSource {
+    pub source_id: i64,
+}
+
+/// Fetch one page of the crawl frontier, extract it and store the document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FetchPage {
+    pub url_id: i64,
+}
+
+/// Counts of one crawl run.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub sources: AtomicU64,
+    pub sources_failed: AtomicU64,
+    pub fetched: AtomicU64,
+    pub new: AtomicU64,
+    pub updated: AtomicU64,
+    pub unchanged: AtomicU64,
+    pub skipped_robots: AtomicU64,
+    pub indexed: AtomicU64,
+    pub skipped: Mutex<BTreeMap<String, u64>>,
+    pub failed: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Counters {
+    fn bump(map: &Mutex<BTreeMap<String, u64>>, reason: &str) {
+        let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+        *map.entry(reason.to_string()).or_default() += 1;
+    }
+
+    pub fn summary(&self) -> CrawlSummary {
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        CrawlSummary {
+            sources: load(&self.sources),
+            sources_failed: load(&self.sources_failed),
+            fetched: load(&self.fetched),
+            new: load(&self.new),
+            updated: load(&self.updated),
+            unchanged: load(&self.unchanged),
+            skipped_robots: load(&self.skipped_robots),
+            skipped: self
+                .skipped
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+            failed: self
+                .failed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+            indexed: load(&self.indexed),
+        }
+    }
+}
+
+/// What `crawl --once` prints at the end (and `--json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CrawlSummary {
+    pub sources: u64,
+    pub sources_failed: u64,
+    pub fetched: u64,
+    pub new: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub skipped_robots: u64,
+    pub skipped: BTreeMap<String, u64>,
+    pub failed: BTreeMap<String, u64>,
+    pub indexed: u64,
+}
+
+fn boxed(err: JobError) -> BoxDynError {
+    Box::new(err)
+}
+
+/// The apalis handler for [`VisitSource`].
+pub async fn visit_source(job: VisitSource, env: Data<Env>) -> Result<(), BoxDynError> {
+    env.visit_source(job.source_id).await.map_err(boxed)
+}
+
+/// The apalis handler for [`FetchPage`].
+pub async fn fetch_page(job: FetchPage, env: Data<Env>) -> Result<(), BoxDynError> {
+    env.fetch_page(job.url_id).await.map_err(boxed)
+}
+
+/// How many nested sitemaps or listing pages one visit follows at most.
+const MAX_NESTED_LISTINGS: usize = 50;
+
+impl Env {
+    async fn log_fetch(
+        &self,
+        source_id: Option<i64>,
+        url: &Url,
+        result: &Result<Fetched, FetchError>,
+    ) {
+        let (status, bytes, duration_ms, outcome, error) = match result {
+            Ok(f) => (
+                Some(f.status),
+                f.body.len(),
+                f.elapsed.as_millis() as u64,
+                if f.not_modified { "not_modified" } else { "ok" },
+                None,
+            ),
+            Err(e) => (None, 0, 0, e.reason(), Some(e.to_string())),
+        };
+        let entry = NewFetch {
+            source_id,
+            url: url.as_str(),
+            host: url.host_str().unwrap_or(""),
+            status,
+            bytes,
+            duration_ms,
+            outcome,
+            error: error.as_deref(),
+        };
+        if let Err(err) = self.store.log_fetch(entry).await {
+            tracing::warn!(error = %err, "could not write the fetch log");
+        }
+    }
+
+    /// Fetches a listing (feed, sitemap, listing page) with conditional GET; `None` when
+    /// unchanged (304). Its validators are saved by [`Env::listing_read`] only after its
+    /// entries are queued, so a crash in between reads it again.
+    async fn fetch_listing(
+        &self,
+        source_id: i64,
+        url: &Url,
+    ) -> Result<Option<(Fetched, Option<i64>)>, JobError> {
+        let known = self.store.crawl_url_by_url(url.as_str()).await?;
+        let validators = known
+            .as_ref()
+            .map(|k| Validators {
+                etag: k.etag.clone(),
+                last_modified: k.last_modified.clone(),
+            })
+            .unwrap_or_default();
+        let result = self.fetcher.fetch(url, &validators).await;
+        self.log_fetch(Some(source_id), url, &result).await;
+        let fetched = result?;
+        self.counters.fetched.fetch_add(1, Ordering::Relaxed);
+        if fetched.not_modified {
+            self.counters.unchanged.fetch_add(1, Ordering::Relaxed);
+            return Ok(None);
+        }
+        let id = match known {
+            Some(k) => Some(k.id),
+            None => {
+                self.store
+                    .discover_url(url.as_str(), Some(source_id), 0)
+                    .await?
+            }
+        };
+        Ok(Some((fetched, id)))
+    }
+
+    async fn listing_read(&self, id: Option<i64>, fetched: &Fetched) -> Result<(), JobError> {
+        let Some(id) = id else { return Ok(()) };
+        let sha = capture::sha256_hex(&fetched.body);
+        let outcome = UrlOutcome {
+            state: "listing",
+            etag: fetched.etag(),
+            last_modified: fetched.last_modified(),
+            body_sha256: Some(&sha),
+            ..Default::default()
+        };
+        self.store.finish_url(id, outcome).await?;
+        Ok(())
+    }
+
+    /// Visits a source; a failure marks the source's health and never fails the crawl.
+    pub async fn visit_source(&self, source_id: i64) -> Result<(), JobError> {
+        let Some(source) = self.store.source(source_id).await? else {
+            tracing::info!(source_id, "source is gone; nothing to do");
+            return Ok(());
+        };
+        self.counters.sources.fetch_add(1, Ordering::Relaxed);
+        let result = self.read_source(&source).await;
+        match result {
+            Ok(queued) => {
+                tracing::info!(source = %source.name, queued, "source visited");
+                self.store.source_succeeded(source_id, 0).await?;
+            }
+            Err(err) => {
+                self.counters.sources_failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(source = %source.name, error = %err, "source failed");
+                self.store
+                    .source_failed(source_id, &err.to_string())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn read_source(&self, source: &diembao_store::Source) -> Result<usize, JobError> {
+        let kind = SourceKind::parse(&source.kind)
+            .ok_or_else(|| JobError::Other(format!("unknown kind {}", source.kind)))?;
+        let start =
+            Url::parse(&source.url).map_err(|e| JobError::Other(format!("bad source url: {e}")))?;
+        let mut to_read = vec![start.clone()];
+        let mut seen = vec![start.to_string()];
+        let mut queued = 0;
+        let mut first = true;
+        while let Some(url) = to_read.pop() {
+            let fetched = match self.fetch_listing(source.id, &url).await {
+                Ok(fetched) => fetched,
+                Err(err) if first => return Err(err),
+                Err(err) => {
+                    tracing::warn!(url = %url, error = %err, "nested listing failed");
+                    continue;
+                }
+            };
+            first = false;
+            let Some((fetched, listing_id)) = fetched else {
+                continue;
+            };
+            let listing = self.parse_source_page(kind, source, &fetched)?;
+            for more in listing.more {
+                if seen.len() < MAX_NESTED_LISTINGS
+                    && !seen.contains(&more)
+                    && let Ok(more_url) = Url::parse(&more)
+                {
+                    if kind == SourceKind::Html && seen.len() > self.config.crawl.max_listing_pages
+                    {
+                        continue;
+                    }
+                    seen.push(more.clone());
+                    to_read.push(more_url);
+                }
+            }
+            for entry in listing.entries {
+                let Ok(entry_url) = Url::parse(&entry.url) else {
+                    continue;
+                };
+                let canonical = canonicalize(&entry_url);
+                if let Some(id) = self
+                    .store
+                    .discover_url(&canonical, Some(source.id), 1)
+                    .await?
+                {
+                    self.queue.push_page(FetchPage { url_id: id }).await?;
+                    queued += 1;
+                }
+            }
+            self.listing_read(listing_id, &fetched).await?;
+        }
+        Ok(queued)
+    }
+
+    fn parse_source_page(
+        &self,
+        kind: SourceKind,
+        source: &diembao_store::Source,
+        fetched: &Fetched,
+    ) -> Result<Listing, JobError> {
+        let base = &fetched.final_url;
+        let listing = match kind {
+            SourceKind::Rss | SourceKind::Youtube => discover::parse_feed(&fetched.body, base),
+            SourceKind::Sitemap => discover::parse_sitemap(&fetched.body, base),
+            SourceKind::Html => {
+                let (html, _) = diembao_crawl::extract::decode_html(
+                    &fetched.body,
+                    fetched.content_type.as_deref(),
+                );
+                discover::parse_listing(&html, base, source.link_selector.as_deref().unwrap_or("a"))
+            }
+            SourceKind::Mastodon => {
+                return Err(JobError::Other(
+                    "mastodon sources are not supported yet".into(),
+                ));
+            }
+        };
+        listing.map_err(|err| JobError::Other(format!("{}: {err}", fetched.final_url)))
+    }
+
+    fn skip(&self, reason: &str) {
+        if reason == "robots" {
+            self.counters.skipped_robots.fetch_add(1, Ordering::Relaxed);
+        } else {
+            Counters::bump(&self.counters.skipped, reason);
+        }
+    }
+
+    /// Fetches, extracts and stores one frontier URL. Safe to run twice.
+    pub async fn fetch_page(&self, url_id: i64) -> Result<(), JobError> {
+        let Some(row) = self.store.crawl_url(url_id).await? else {
+            return Ok(());
+        };
+        if row.state != url_state::PENDING {
+            return Ok(());
+        }
+        let Ok(url) = Url::parse(&row.url) else {
+            self.store
+                .finish_url(
+                    url_id,
+                    UrlOutcome {
+                        state: url_state::FAILED,
+                        reason: Some("bad_url"),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            return Ok(());
+        };
+        let source = match row.source_id {
+            Some(id) => self.store.source(id).await?,
+            None => None,
+        };
+        let validators = Validators {
+            etag: row.etag.clone(),
+            last_modified: row.last_modified.clone(),
+        };
+        let result = self.fetcher.fetch(&url, &validators).await;
+        self.log_fetch(row.source_id, &url, &result).await;
+        let fetched = match result {
+            Ok(fetched) => fetched,
+            Err(FetchError::Robots) => {
+                self.skip("robots");
+                self.store
+                    .finish_url(
+                        url_id,
+                        UrlOutcome {
+                            state: url_state::SKIPPED,
+                            reason: Some("robots"),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                return Ok(());
+            }
+            Err(err) => {
+                Counters::bump(&self.counters.failed, err.reason());
+                let reason = err.to_string();
+                self.store
+                    .finish_url(
+                        url_id,
+                        UrlOutcome {
+                            state: url_state::FAILED,
+                            reason: Some(&reason),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                return Ok(());
+            }
+        };
+        self.counters.fetched.fetch_add(1, Ordering::Relaxed);
+        let sha = capture::sha256_hex(&fetched.body);
+        if fetched.not_modified || row.body_sha256.as_deref() == Some(sha.as_str()) {
+            self.counters.unchanged.fetch_add(1, Ordering::Relaxed);
+            self.store
+                .finish_url(
+                    url_id,
+                    UrlOutcome {
+                        state: url_state::DONE,
+                        reason: Some("unchanged"),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            return Ok(());
+        }
+        let content_type = fetched
+            .content_type
+            .clone()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let is_html = content_type.is_empty()
+            || content_type.contains("html")
+            || content_type.contains("xml");
+        if !is_html {
+            self.skip("content_type");
+            self.store
+                .finish_url(
+                    url_id,
+                    UrlOutcome {
+                        state: url_state::SKIPPED,
+                        reason: Some("content_type"),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            return Ok(());
+        }
+        let input = ExtractInput {
+            body: &fetched.body,
+            url: &fetched.final_url,
+            content_type: fetched.content_type.as_deref(),
+            fetched_at: fetched.fetched_at,
+        };
+        let extracted = match extract(&input) {
+            Ok(extracted) => extracted,
+            Err(err) => {
+                self.skip("not_extractable");
+                let reason = err.to_string();
+                self.store
+                    .finish_url(
+                        url_id,
+                        UrlOutcome {
+                            state: url_state::SKIPPED,
+                            reason: Some(&reason),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                return Ok(());
+            }
+        };
+        let title = extracted.title.clone().unwrap_or_default();
+        if !extracted.is_article || title.trim().is_empty() || extracted.text.trim().is_empty() {
+            self.skip("not_article");
+            self.store
+                .finish_url(
+                    url_id,
+                    UrlOutcome {
+                        state: url_state::SKIPPED,
+                        reason: Some("not_article"),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            return Ok(());
+        }
+        // One document per canonical URL: rel=canonical on the same site names it; one on
+        // another site marks a syndicated copy, stored under its own address.
+        let own = canonicalize(&fetched.final_url);
+        let (canonical_url, syndicated_from) = match extracted
+            .canonical_url
+            .as_deref()
+            .and_then(|c| Url::parse(c).ok())
+        {
+            Some(c)
+                if c.host_str() == fetched.final_url.host_str()
+                    && c.port_or_known_default() == fetched.final_url.port_or_known_default() =>
+            {
+                (canonicalize(&c), None)
+            }
+            Some(c) => (own.clone(), Some(canonicalize(&c))),
+            None => (own.clone(), None),
+        };
+        let kind = source
+            .as_ref()
+            .and_then(|s| SourceKind::parse(&s.kind))
+            .map_or(DocKind::Article, SourceKind::document_kind);
+        let document = NewDocument {
+            url: fetched.final_url.to_string(),
+            canonical_url,
+            kind,
+            title,
+            text: extracted.text.clone(),
+            author: extracted.author.clone(),
+            source_name: source.as_ref().map(|s| s.name.clone()),
+            published_at: extracted.published_at,
+            modified_at: extracted.modified_at,
+            fetched_at: fetched.fetched_at,
+            lang: extracted.lang.clone(),
+            syndicated_from,
+            engagement: None,
+        };
+        let path = capture::save(&self.data_dir, &sha, &fetched.body)?;
+        let headers = serde_json::Value::Object(
+            fetched
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect(),
+        );
+        let capture_id = self
+            .store
+            .insert_capture(NewCapture {
+                url: fetched.final_url.as_str(),
+                status: fetched.status,
+                content_type: fetched.content_type.as_deref(),
+                headers,
+                sha256: &sha,
+                size: fetched.body.len(),
+                path: &path,
+                captured_at: fetched.fetched_at,
+            })
+            .await?;
+        let (document_id, upsert) = self
+            .store
+            .upsert_document(&document, row.source_id, Some(capture_id))
+            .await?;
+        match upsert {
+            Upsert::New => {
+                self.counters.new.fetch_add(1, Ordering::Relaxed);
+                if let Some(source_id) = row.source_id
+                    && let Err(err) = self.store.source_succeeded(source_id, 1).await
+                {
+                    tracing::warn!(error = %err, "could not update source counters");
+                }
+            }
+            Upsert::Updated => {
+                self.counters.updated.fetch_add(1, Ordering::Relaxed);
+            }
+            Upsert::Unchanged => {
+                self.counters.unchanged.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.store
+            .finish_url(
+                url_id,
+                UrlOutcome {
+                    state: url_state::DONE,
+                    reason: None,
+                    document_id: Some(document_id),
+                    etag: fetched.etag(),
+                    last_modified: fetched.last_modified(),
+                    body_sha256: Some(&sha),
+                },
+            )
+            .await?;
+        self.stored.notify_one();
+        Ok(())
+    }
+
+    /// The scheduler's pass: queue a visit of every source that is due.
+    pub async fn schedule_due_sources(&self) -> Result<usize, JobError> {
+        let due = self.store.take_due_sources(Utc::now()).await?;
+        for source in &due {
+            self.queue
+                .push_source(VisitSource {
+                    source_id: source.id,
+                })
+                .await?;
+        }
+        if !due.is_empty() {
+            tracing::info!(count = due.len(), "sources queued for a visit");
+        }
+        Ok(due.len())
+    }
+
+    /// `crawl --once`: queue every source (and every URL left pending by an earlier,
+    /// interrupted run), run the workers until the queue is drained, index, summarise.
+    pub async fn crawl_once(
+        &self,
+        concurrency: usize,
+        progress: impl Fn(&CrawlSummary, i64),
+    ) -> Result<CrawlSummary, JobError> {
+        for source in self.store.sources().await? {
+            if source.enabled {
+                self.queue
+                    .push_source(VisitSource {
+                        source_id: source.id,
+                    })
+                    .await?;
+            }
+        }
+        for id in self.store.pending_url_ids().await? {
+            self.queue.push_page(FetchPage { url_id: id }).await?;
+        }
+        let prefix = format!(
+            "crawl-{}-{}",
+            std::process::id(),
+            Utc::now().timestamp_millis()
+        );
+        let workers = crate::queue::Queue::worker_names(&prefix);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let runner = {
+            let env = self.clone();
+            let queue = self.queue.clone();
+            let prefix = prefix.clone();
+            tokio::spawn(async move {
+                queue
+                    .run_workers(env, &prefix, concurrency, async move {
+                        let _ = stop_rx.await;
+                    })
+                    .await
+            })
+        };
+        let (index_stop_tx, index_stop_rx) = tokio::sync::watch::channel(false);
+        let indexer = {
+            let env = self.clone();
+            tokio::spawn(async move { env.run_indexer(index_stop_rx).await })
+        };
+        let mut idle_rounds = 0;
+        loop {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let outstanding = self.queue.outstanding(&workers).await?;
+            progress(&self.counters.summary(), outstanding);
+            if outstanding == 0 {
+                idle_rounds += 1;
+                if idle_rounds >= 3 {
+                    break;
+                }
+            } else {
+                idle_rounds = 0;
+            }
+            if runner.is_finished() {
+                break;
+            }
+        }
+        let _ = stop_tx.send(());
+        match runner.await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(error = %err, "workers stopped with an error"),
+            Err(err) => tracing::warn!(error = %err, "workers panicked"),
+        }
+        let _ = index_stop_tx.send(true);
+        let _ = indexer.await;
+        self.index_pending().await?;
+        Ok(self.counters.summary())
+    }
+}

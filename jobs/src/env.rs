@@ -1,0 +1,57 @@
+//! The one context every job handler gets: store, index, fetcher, settings, counters.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use diembao_core::config::Config;
+use diembao_crawl::fetch::Fetcher;
+use diembao_index::SearchIndex;
+use diembao_store::Store;
+use tokio::sync::Notify;
+
+use crate::JobError;
+use crate::crawl::Counters;
+use crate::queue::Queue;
+
+#[derive(Debug, Clone)]
+pub struct EnvOptions {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub config: Config,
+}
+
+/// Shared context of handlers. Cheap to clone.
+#[derive(Clone)]
+pub struct Env {
+    pub store: Store,
+    pub queue: Queue,
+    pub index: Arc<SearchIndex>,
+    pub fetcher: Arc<Fetcher>,
+    pub config: Arc<Config>,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub counters: Arc<Counters>,
+    /// Woken when documents were stored, so the indexer looks for work.
+    pub stored: Arc<Notify>,
+}
+
+impl Env {
+    pub async fn open(options: EnvOptions) -> Result<Self, JobError> {
+        std::fs::create_dir_all(&options.data_dir)?;
+        let store = Store::connect(&options.database_url).await?;
+        let queue = Queue::open(&store, &options.database_url).await?;
+        let index = SearchIndex::open(&options.data_dir.join("index"))?;
+        let fetcher = Fetcher::new(options.config.crawl.clone())?;
+        Ok(Self {
+            store,
+            queue,
+            index: Arc::new(index),
+            fetcher: Arc::new(fetcher),
+            config: Arc::new(options.config),
+            data_dir: options.data_dir,
+            database_url: options.database_url,
+            counters: Arc::new(Counters::default()),
+            stored: Arc::new(Notify::new()),
+        })
+    }
+}

@@ -1,0 +1,135 @@
+//! The single index writer. The database is the source of truth and the queue of work:
+//! a stored document has `indexed_at = NULL` until a commit holding it succeeded, so a
+//! crash between store and index is repaired by the next pass.
+
+use chrono::Utc;
+use serde::Serialize;
+
+use diembao_index::IndexDoc;
+use diembao_store::{Document, published_with_offset};
+
+use crate::JobError;
+use crate::env::Env;
+
+const BATCH: u64 = 500;
+
+/// The index view of a stored document.
+pub fn index_doc(doc: &Document, rules: Vec<String>, categories: Vec<String>) -> IndexDoc {
+    let published = published_with_offset(doc);
+    IndexDoc {
+        id: doc.id,
+        url: doc.url.clone(),
+        title: doc.title.clone(),
+        text: doc.text.clone(),
+        source: doc.source_name.clone(),
+        kind: doc.kind.clone(),
+        published: published.map(|p| p.to_rfc3339()),
+        date: doc.published_at.unwrap_or(doc.fetched_at),
+        rules,
+        categories,
+    }
+}
+
+/// Counts in the database and in the index.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexStatus {
+    pub stored: u64,
+    pub indexed: u64,
+    pub pending: u64,
+}
+
+impl Env {
+    /// Indexes every document not yet indexed, committing every batch. Returns how many.
+    pub async fn index_pending(&self) -> Result<u64, JobError> {
+        let mut total = 0;
+        loop {
+            let n = self.index_pending_once().await?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+
+    /// Runs the indexer until `shutdown`: wakes on new documents, and every few seconds.
+    pub async fn run_indexer(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            if let Err(err) = self.index_pending().await {
+                tracing::error!(error = %err, "indexing failed; will retry");
+            }
+            tokio::select! {
+                _ = self.stored.notified() => {
+                    // Let a burst of stores accumulate into one commit.
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                }
+                _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+                _ = shutdown.changed() => {
+                    if let Err(err) = self.index_pending().await {
+                        tracing::error!(error = %err, "final indexing failed");
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    pub async fn index_status(&self) -> Result<IndexStatus, JobError> {
+        self.index.reload()?;
+        let stored = self.store.count_documents().await?;
+        let indexed = self.index.num_docs();
+        let pending = self.store.count_unindexed().await?;
+        Ok(IndexStatus {
+            stored,
+            indexed,
+            pending,
+        })
+    }
+
+    /// Rebuilds the index from the database.
+    pub async fn reindex(&self, progress: impl Fn(u64, u64)) -> Result<u64, JobError> {
+        let total = self.store.count_documents().await?;
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || -> Result<(), JobError> {
+            index.clear()?;
+            index.commit()?;
+            Ok(())
+        })
+        .await
+        .map_err(|err| JobError::Other(err.to_string()))??;
+        self.store.clear_indexed().await?;
+        let mut done = 0;
+        loop {
+            let n = self.index_pending_once().await?;
+            if n == 0 {
+                break;
+            }
+            done += n;
+            progress(done, total);
+        }
+        Ok(done)
+    }
+
+    async fn index_pending_once(&self) -> Result<u64, JobError> {
+        let ids = self.store.unindexed_ids(BATCH).await?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let docs = self.store.documents_by_ids(&ids).await?;
+        let batch: Vec<IndexDoc> = docs
+            .iter()
+            .map(|d| index_doc(d, Vec::new(), Vec::new()))
+            .collect();
+        let index = self.index.clone();
+        let started = Utc::now();
+        tokio::task::spawn_blocking(move || -> Result<(), JobError> {
+            index.upsert(&batch)?;
+            index.commit()?;
+            Ok(())
+        })
+        .await
+        .map_err(|err| JobError::Other(err.to_string()))??;
+        self.store.mark_indexed(&ids, started).await?;
+        self.counters.indexed.fetch_add(ids.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(ids.len() as u64)
+    }
+}

@@ -1,0 +1,18 @@
+//! Schema migrations for diembao (sea-orm-migration), portable between SQLite and PostgreSQL.
+//!
+//! Times are stored as `timestamp with time zone` in UTC. A document's own
+//! publication offset is kept beside its instant (`published_offset`, seconds east of UTC)
+//! so that output can show the page's own offset.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_initial;
+
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_initial::Migration)]
+    }
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `diembao` binary against real parts (SQLite or PostgreSQL,
+//! site packs served on loopback). Set `DIEMBAO_TEST_DATABASE_URL=postgres://…` to run
+//! every database-backed test on PostgreSQL (each test gets a database of its own).
+
+mod harness;
+
+mod crawl;
+mod ingest;
+mod inputs;
