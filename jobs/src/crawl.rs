@@ -16,6 +16,7 @@ use diembao_core::{DocKind, NewDocument, SourceKind};
 use diembao_crawl::discover::{self, Listing};
 use diembao_crawl::extract::{ExtractInput, extract};
 use diembao_crawl::fetch::{FetchError, Fetched, Validators};
+use diembao_crawl::social;
 use diembao_store::{NewCapture, NewFetch, Upsert, UrlOutcome, url_state};
 
 use crate::JobError;
@@ -97,6 +98,17 @@ pub struct CrawlSummary {
 
 fn boxed(err: JobError) -> BoxDynError {
     Box::new(err)
+}
+
+/// The first line of a post, shortened, as its title (posts have none of their own).
+fn first_line(text: &str) -> String {
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    if line.chars().count() <= 120 {
+        return line.to_string();
+    }
+    let cut: String = line.chars().take(120).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head).to_string();
+    format!("{cut}…")
 }
 
 /// The apalis handler for [`VisitSource`].
@@ -222,6 +234,9 @@ impl Env {
             .ok_or_else(|| JobError::Other(format!("unknown kind {}", source.kind)))?;
         let start =
             Url::parse(&source.url).map_err(|e| JobError::Other(format!("bad source url: {e}")))?;
+        if matches!(kind, SourceKind::Mastodon | SourceKind::Youtube) {
+            return self.read_posts(source, kind, start).await;
+        }
         let mut to_read = vec![start.clone()];
         let mut seen = vec![start.to_string()];
         let mut queued = 0;
@@ -272,6 +287,117 @@ impl Env {
         Ok(queued)
     }
 
+    /// Social sources whose listing holds the posts themselves (Mastodon API pages,
+    /// YouTube feeds): every post is stored from the listing, pages followed through
+    /// `Link: rel="next"` until a page brings nothing new.
+    async fn read_posts(&self, source: &diembao_store::Source, kind: SourceKind, start: Url) -> Result<usize, JobError> {
+        let mut next = Some(start);
+        let mut seen: Vec<String> = Vec::new();
+        let mut stored = 0;
+        let mut first = true;
+        while let Some(url) = next.take() {
+            if seen.len() >= MAX_NESTED_LISTINGS || seen.contains(&url.to_string()) {
+                break;
+            }
+            seen.push(url.to_string());
+            let fetched = match self.fetch_listing(source.id, &url).await {
+                Ok(Some(fetched)) => fetched,
+                Ok(None) => break,
+                Err(err) if first => return Err(err),
+                Err(err) => {
+                    tracing::warn!(url = %url, error = %err, "next page failed");
+                    break;
+                }
+            };
+            first = false;
+            let (fetched, listing_id) = fetched;
+            let posts = match kind {
+                SourceKind::Mastodon => social::parse_mastodon_statuses(&fetched.body, &fetched.final_url),
+                _ => social::parse_youtube_feed(&fetched.body, &fetched.final_url),
+            }
+            .map_err(|err| JobError::Other(format!("{}: {err}", fetched.final_url)))?;
+            let capture_id = self.keep_capture(&fetched).await?;
+            let mut new_here = 0;
+            for post in posts {
+                if self.store_post(source, post, capture_id).await? == Upsert::New {
+                    new_here += 1;
+                }
+            }
+            stored += new_here;
+            self.listing_read(listing_id, &fetched).await?;
+            if kind == SourceKind::Mastodon && (new_here > 0 || stored == 0) {
+                next = fetched.header("link").and_then(|h| social::link_next(h, &fetched.final_url));
+            }
+        }
+        self.stored.notify_one();
+        Ok(stored)
+    }
+
+    async fn keep_capture(&self, fetched: &Fetched) -> Result<i64, JobError> {
+        let sha = capture::sha256_hex(&fetched.body);
+        let path = capture::save(&self.data_dir, &sha, &fetched.body)?;
+        let headers = serde_json::Value::Object(
+            fetched.headers.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect(),
+        );
+        Ok(self
+            .store
+            .insert_capture(NewCapture {
+                url: fetched.final_url.as_str(),
+                status: fetched.status,
+                content_type: fetched.content_type.as_deref(),
+                headers,
+                sha256: &sha,
+                size: fetched.body.len(),
+                path: &path,
+                captured_at: fetched.fetched_at,
+            })
+            .await?)
+    }
+
+    async fn store_post(&self, source: &diembao_store::Source, post: social::Post, capture_id: i64) -> Result<Upsert, JobError> {
+        let Ok(url) = Url::parse(&post.url) else { return Ok(Upsert::Unchanged) };
+        if post.text.trim().is_empty() && post.title.is_none() {
+            self.skip("empty_post");
+            return Ok(Upsert::Unchanged);
+        }
+        let title = post.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| first_line(&post.text));
+        let published_at = post.published_at.map(|at| {
+            if at.offset().local_minus_utc() == 0 { at.with_timezone(&diembao_core::document::vietnam_offset()) } else { at }
+        });
+        let document = NewDocument {
+            url: url.to_string(),
+            canonical_url: canonicalize(&url),
+            kind: DocKind::Post,
+            title,
+            text: post.text,
+            author: post.author,
+            source_name: Some(source.name.clone()),
+            published_at,
+            modified_at: None,
+            fetched_at: Utc::now(),
+            lang: post.lang,
+            syndicated_from: None,
+            engagement: Some(post.engagement),
+        };
+        let (document_id, upsert) = self.store.upsert_document(&document, Some(source.id), Some(capture_id)).await?;
+        if upsert != Upsert::Unchanged {
+            self.tag_document(document_id).await?;
+        }
+        match upsert {
+            Upsert::New => {
+                self.counters.new.fetch_add(1, Ordering::Relaxed);
+                self.store.source_succeeded(source.id, 1).await?;
+            }
+            Upsert::Updated => {
+                self.counters.updated.fetch_add(1, Ordering::Relaxed);
+            }
+            Upsert::Unchanged => {
+                self.counters.unchanged.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Ok(upsert)
+    }
+
     fn parse_source_page(
         &self,
         kind: SourceKind,
@@ -280,7 +406,7 @@ impl Env {
     ) -> Result<Listing, JobError> {
         let base = &fetched.final_url;
         let listing = match kind {
-            SourceKind::Rss | SourceKind::Youtube => discover::parse_feed(&fetched.body, base),
+            SourceKind::Rss => discover::parse_feed(&fetched.body, base),
             SourceKind::Sitemap => discover::parse_sitemap(&fetched.body, base),
             SourceKind::Html => {
                 let (html, _) = diembao_crawl::extract::decode_html(
@@ -289,10 +415,11 @@ impl Env {
                 );
                 discover::parse_listing(&html, base, source.link_selector.as_deref().unwrap_or("a"))
             }
-            SourceKind::Mastodon => {
-                return Err(JobError::Other(
-                    "mastodon sources are not supported yet".into(),
-                ));
+            SourceKind::Mastodon | SourceKind::Youtube => {
+                return Err(JobError::Other(format!(
+                    "{} sources carry posts, not links",
+                    kind.as_str()
+                )));
             }
         };
         listing.map_err(|err| JobError::Other(format!("{}: {err}", fetched.final_url)))
@@ -522,6 +649,9 @@ impl Env {
             Upsert::Unchanged => {
                 self.counters.unchanged.fetch_add(1, Ordering::Relaxed);
             }
+        }
+        if upsert != Upsert::Unchanged {
+            self.tag_document(document_id).await?;
         }
         self.store
             .finish_url(

@@ -33,6 +33,7 @@ pub struct Env {
     pub counters: Arc<Counters>,
     /// Woken when documents were stored, so the indexer looks for work.
     pub stored: Arc<Notify>,
+    pub(crate) rules: Arc<crate::tagger::RuleCache>,
 }
 
 impl Env {
@@ -52,6 +53,7 @@ impl Env {
             database_url: options.database_url,
             counters: Arc::new(Counters::default()),
             stored: Arc::new(Notify::new()),
+            rules: Arc::new(crate::tagger::RuleCache::default()),
         })
     }
 }

@@ -115,9 +115,22 @@ impl Env {
             return Ok(0);
         }
         let docs = self.store.documents_by_ids(&ids).await?;
+        let mut tags: std::collections::HashMap<i64, (Vec<String>, Vec<String>)> = std::collections::HashMap::new();
+        for m in self.store.open_matches(&ids).await? {
+            let entry = tags.entry(m.document_id).or_default();
+            if !entry.0.contains(&m.rule_id) {
+                entry.0.push(m.rule_id);
+            }
+            if !entry.1.contains(&m.category) {
+                entry.1.push(m.category);
+            }
+        }
         let batch: Vec<IndexDoc> = docs
             .iter()
-            .map(|d| index_doc(d, Vec::new(), Vec::new()))
+            .map(|d| {
+                let (rules, categories) = tags.remove(&d.id).unwrap_or_default();
+                index_doc(d, rules, categories)
+            })
             .collect();
         let index = self.index.clone();
         let started = Utc::now();

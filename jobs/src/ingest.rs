@@ -51,15 +51,18 @@ pub async fn ingest_jsonl(env: &Env, reader: impl BufRead) -> Result<IngestRepor
                 continue;
             }
         };
-        let source_id = None;
-        match env
-            .store
-            .upsert_document(&document, source_id, None)
-            .await?
-        {
-            (_, Upsert::New) => report.new += 1,
-            (_, Upsert::Updated) => report.updated += 1,
-            (_, Upsert::Unchanged) => report.unchanged += 1,
+        let source_id = match document.source_name.as_deref() {
+            Some(name) => env.store.source_by_name(name).await?.map(|s| s.id),
+            None => None,
+        };
+        let (id, upsert) = env.store.upsert_document(&document, source_id, None).await?;
+        match upsert {
+            Upsert::New => report.new += 1,
+            Upsert::Updated => report.updated += 1,
+            Upsert::Unchanged => report.unchanged += 1,
+        }
+        if upsert != Upsert::Unchanged {
+            env.tag_document(id).await?;
         }
     }
     report.failed = report.errors.len() as u64;
@@ -97,6 +100,14 @@ pub async fn export_jsonl(
             return Ok(count);
         };
         after = last.id;
+        let ids: Vec<i64> = page.iter().map(|d| d.id).collect();
+        let mut tags: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+        for m in env.store.open_matches(&ids).await? {
+            let entry = tags.entry(m.document_id).or_default();
+            if !entry.contains(&m.rule_id) {
+                entry.push(m.rule_id);
+            }
+        }
         for doc in &page {
             let line = ExportLine {
                 url: &doc.url,
@@ -109,7 +120,7 @@ pub async fn export_jsonl(
                 fetched_at: doc.fetched_at.to_rfc3339(),
                 lang: doc.lang.as_deref(),
                 kind: &doc.kind,
-                tags: Vec::new(),
+                tags: tags.remove(&doc.id).unwrap_or_default(),
             };
             serde_json::to_writer(&mut out, &line).map_err(|e| JobError::Other(e.to_string()))?;
             out.write_all(b"\n")?;

@@ -6,15 +6,19 @@
 
 mod capture;
 mod crawl;
+mod discovery;
 mod env;
 mod indexer;
 mod ingest;
 mod queue;
+mod tagger;
 
 pub use crawl::{CrawlSummary, FetchPage, VisitSource};
+pub use discovery::Discovery;
 pub use env::{Env, EnvOptions};
 pub use indexer::{IndexStatus, index_doc};
 pub use ingest::{IngestReport, export_jsonl, ingest_jsonl};
+pub use tagger::evaluate;
 pub use queue::{QUEUE_FETCH, QUEUE_SOURCES, Queue};
 
 #[derive(Debug, thiserror::Error)]

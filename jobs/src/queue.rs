@@ -101,17 +101,18 @@ impl Queue {
         }
     }
 
-    /// Jobs of our queues still to run: pending, queued, retrying, or running on a live
-    /// worker of this process (`workers`). Jobs left running by a dead process are not
-    /// counted: their URLs are still pending in the frontier and are queued again.
+    /// Jobs of our queues still to run: pending and unlocked, retrying, or taken by a live
+    /// worker of this process (`workers`). Jobs taken by a dead process are not counted:
+    /// their URLs are still pending in the frontier and are queued again (the handlers
+    /// are idempotent, so the orphans apalis later re-runs do nothing).
     pub async fn outstanding(&self, workers: &[String]) -> Result<i64, JobError> {
         let names = serde_json::to_string(workers).map_err(queue_err)?;
         match self {
             Self::Sqlite { pool, .. } => {
                 let sql = "SELECT COUNT(*) FROM Jobs WHERE job_type IN (?1, ?2) AND (
-                    status IN ('Pending', 'Queued')
+                    (status = 'Pending' AND lock_by IS NULL)
                     OR (status = 'Failed' AND attempts < max_attempts)
-                    OR (status = 'Running' AND lock_by IN (SELECT value FROM json_each(?3))))";
+                    OR (status IN ('Pending', 'Queued', 'Running') AND lock_by IN (SELECT value FROM json_each(?3))))";
                 let (n,): (i64,) = sqlx::query_as(sql)
                     .bind(QUEUE_SOURCES)
                     .bind(QUEUE_FETCH)
@@ -123,9 +124,9 @@ impl Queue {
             }
             Self::Postgres { pool, .. } => {
                 let sql = "SELECT COUNT(*) FROM apalis.jobs WHERE job_type IN ($1, $2) AND (
-                    status IN ('Pending', 'Queued')
+                    (status = 'Pending' AND lock_by IS NULL)
                     OR (status = 'Failed' AND attempts < max_attempts)
-                    OR (status = 'Running' AND lock_by = ANY($3)))";
+                    OR (status IN ('Pending', 'Queued', 'Running') AND lock_by = ANY($3)))";
                 let (n,): (i64,) = sqlx::query_as(sql)
                     .bind(QUEUE_SOURCES)
                     .bind(QUEUE_FETCH)

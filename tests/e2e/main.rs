@@ -5,5 +5,6 @@
 mod harness;
 
 mod crawl;
+mod faults;
 mod ingest;
 mod inputs;

@@ -96,6 +96,16 @@ enum Command {
     },
     /// Full-text search.
     Search(SearchArgs),
+    /// Policy rules: load a rule set (re-tags the archive) or test one without storing.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// The review queue of violation candidates.
+    Candidates {
+        #[command(subcommand)]
+        command: CandidatesCommand,
+    },
     /// Rebuild the search index from the database.
     Reindex,
     /// Compare the database and the search index.
@@ -109,10 +119,82 @@ enum Command {
 enum SourcesCommand {
     /// Upsert sources (by url) from a sources.toml.
     Import { file: PathBuf },
+    /// Add an outlet by its home page: finds its feeds and sitemaps and stores the best.
+    Add {
+        url: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// For sites with neither feed nor sitemap: CSS selector of article links on the page.
+        #[arg(long)]
+        link_selector: Option<String>,
+        #[arg(long)]
+        allow_private_network: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// List sources with their health.
     List {
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Store the file as a new version of its rule set (named after the file) and re-tag.
+    Import {
+        file: PathBuf,
+        /// Who imports (recorded in the audit log).
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
+    /// Evaluate the rules on JSONL documents; nothing is stored.
+    Test {
+        file: PathBuf,
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The stored rule-set versions.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CandidatesCommand {
+    /// Candidates, most severe first.
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        severity: Option<String>,
+        #[arg(long)]
+        source: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A reviewer's decision on a candidate.
+    Review {
+        id: i64,
+        #[arg(long, value_parser = ["confirm", "dismiss"])]
+        decision: String,
+        #[arg(long)]
+        reviewer: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Assign a candidate to a reviewer.
+    Assign {
+        id: i64,
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "cli")]
+        actor: String,
     },
 }
 
@@ -297,6 +379,29 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             report_input_errors(file, &parsed.errors)
         }
         Command::Sources {
+            command: SourcesCommand::Add { url, name, link_selector, allow_private_network, json },
+        } => {
+            let home = url::Url::parse(url).map_err(|e| bad_input(format!("{url}: {e}")))?;
+            if *allow_private_network {
+                config.crawl.allow_private_network = true;
+            }
+            let env = open_env(&cli, config).await?;
+            let found = env.discover_source(&home, name.as_deref(), link_selector.as_deref()).await?;
+            let (id, outcome) = env.store.upsert_source(&found.proposed).await?;
+            if *json {
+                println!("{}", serde_json::to_string(&serde_json::json!({"id": id, "outcome": outcome, "discovery": found}))?);
+            } else {
+                for (feed, items) in &found.feeds {
+                    println!("feed     {feed} ({items} items)");
+                }
+                for (sitemap, entries) in &found.sitemaps {
+                    println!("sitemap  {sitemap} ({entries} entries)");
+                }
+                println!("added    #{id} {} ({}) {}", found.proposed.name, found.proposed.kind, found.proposed.url);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sources {
             command: SourcesCommand::List { json },
         } => {
             let env = open_env(&cli, config).await?;
@@ -339,6 +444,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let env = open_env(&cli, config).await?;
             search(&env, args)
         }
+        Command::Rules { command } => rules_command(&cli, config, command).await,
+        Command::Candidates { command } => candidates_command(&cli, config, command).await,
         Command::Reindex => {
             let env = open_env(&cli, config).await?;
             let bar = indicatif::ProgressBar::new(0);
@@ -703,4 +810,145 @@ async fn run_main(
     while tasks.join_next().await.is_some() {}
     env.index.close_writer();
     Ok(())
+}
+
+fn read_rules(file: &Path) -> Result<(String, diembao_core::rules::RuleSet)> {
+    let text = std::fs::read_to_string(file).map_err(|e| bad_input(format!("{}: {e}", file.display())))?;
+    let set = diembao_core::rules::parse_rules(&text).map_err(|err| bad_input(err.display_in(&file.display().to_string())))?;
+    Ok((text, set))
+}
+
+async fn rules_command(cli: &Cli, config: Config, command: &RulesCommand) -> Result<ExitCode> {
+    match command {
+        RulesCommand::Test { file, input, json: _ } => {
+            let (_, set) = read_rules(file)?;
+            let reader = std::fs::File::open(input).map_err(|e| bad_input(format!("{}: {e}", input.display())))?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let mut errors = Vec::new();
+            let now = Utc::now();
+            for (index, line) in std::io::BufRead::lines(BufReader::new(reader)).enumerate() {
+                let line = line?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let doc = match diembao_core::document::parse_ingest_line(&line, index + 1, now) {
+                    Ok(doc) => doc,
+                    Err(err) => {
+                        errors.push(err);
+                        continue;
+                    }
+                };
+                let fields = diembao_core::rules::DocFields {
+                    title: &doc.title,
+                    text: &doc.text,
+                    source: doc.source_name.as_deref().unwrap_or(""),
+                    url: &doc.url,
+                };
+                let matches: Vec<serde_json::Value> = set
+                    .evaluate(&fields)
+                    .into_iter()
+                    .map(|m| serde_json::json!({"rule": m.rule, "category": m.category, "severity": m.severity.as_str(), "terms": m.terms}))
+                    .collect();
+                serde_json::to_writer(&mut out, &serde_json::json!({"url": doc.url, "matches": matches}))?;
+                out.write_all(b"\n")?;
+            }
+            out.flush()?;
+            report_input_errors(input, &errors)
+        }
+        RulesCommand::Import { file, actor } => {
+            let (text, set) = read_rules(file)?;
+            let name = file.file_stem().map_or_else(|| "rules".to_string(), |s| s.to_string_lossy().into_owned());
+            let env = open_env(cli, config).await?;
+            let sha = diembao_store::content_hash(&name, &text);
+            let (version, created) = env.store.import_rule_version(&name, &text, &sha, actor).await?;
+            if created {
+                eprintln!("rules: `{name}` version {} with {} rules", version.version, set.len());
+            } else {
+                eprintln!("rules: `{name}` unchanged (version {})", version.version);
+            }
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(indicatif::ProgressStyle::with_template("re-tag {bar:40} {pos}/{len} documents").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+            let done = env
+                .retag_all(|done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                })
+                .await?;
+            bar.finish_and_clear();
+            let indexed = env.index_pending().await?;
+            eprintln!("rules: {done} documents re-tagged, {indexed} re-indexed");
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::List { json } => {
+            let env = open_env(cli, config).await?;
+            let active: Vec<i64> = env.store.active_rule_versions().await?.iter().map(|v| v.id).collect();
+            let versions = env.store.rule_versions().await?;
+            if *json {
+                let rows: Vec<serde_json::Value> = versions
+                    .iter()
+                    .map(|v| serde_json::json!({"id": v.id, "rule_set_id": v.rule_set_id, "version": v.version, "sha256": v.sha256, "imported_by": v.imported_by, "created_at": v.created_at.to_rfc3339(), "active": active.contains(&v.id)}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for v in &versions {
+                    println!("{:>4}  set {:<3} v{:<3} {} {}", v.id, v.rule_set_id, v.version, if active.contains(&v.id) { "active " } else { "retired" }, v.created_at.to_rfc3339());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn candidates_command(cli: &Cli, config: Config, command: &CandidatesCommand) -> Result<ExitCode> {
+    let env = open_env(cli, config).await?;
+    match command {
+        CandidatesCommand::List { status, category, severity, source, json } => {
+            let filter = diembao_store::CandidateFilter {
+                status: status.clone(),
+                category: category.clone(),
+                severity: severity.clone(),
+                source: source.clone(),
+                assignee: None,
+            };
+            let rows = env.store.candidates(&filter).await?;
+            if *json {
+                let out: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|(c, d)| {
+                        serde_json::json!({
+                            "id": c.id, "url": d.url, "title": d.title, "source": d.source_name,
+                            "rules": c.rules, "categories": c.categories, "severity": c.severity,
+                            "status": c.status, "assignee": c.assignee, "terms": c.terms,
+                            "published_at": diembao_store::published_with_offset(d).map(|p| p.to_rfc3339()),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                for (c, d) in &rows {
+                    println!("{:>5}  {:<6} {:<9} {:<40} {}", c.id, c.severity, c.status, c.rules.to_string(), d.title);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CandidatesCommand::Review { id, decision, reviewer, note } => {
+            match env.store.review_candidate(*id, decision, reviewer, note.as_deref()).await {
+                Ok(candidate) => {
+                    eprintln!("candidate {}: {} by {reviewer}", candidate.id, candidate.status);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(diembao_store::StoreError::Invalid(message)) => Err(bad_input(message)),
+                Err(err) => Err(err.into()),
+            }
+        }
+        CandidatesCommand::Assign { id, to, actor } => match env.store.assign_candidate(*id, Some(to), actor).await {
+            Ok(candidate) => {
+                eprintln!("candidate {} assigned to {to}", candidate.id);
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(diembao_store::StoreError::Invalid(message)) => Err(bad_input(message)),
+            Err(err) => Err(err.into()),
+        },
+    }
 }

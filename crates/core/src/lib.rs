@@ -13,3 +13,4 @@ pub mod url_canon;
 pub use document::{DocKind, NewDocument};
 pub use error::InputError;
 pub use source::{SourceKind, SourceSpec};
+pub mod rules;

@@ -265,6 +265,26 @@ fn main() -> BoxResult<()> {
             repeat,
             verbose,
         ),
+        Some("parse-only") if args.len() >= 3 => {
+            // baseline: decode + html5ever parse only
+            let dir = Path::new(&args[2]);
+            let truth = read_json(&dir.join("ground-truth.json"))?;
+            let mut total = Duration::ZERO;
+            let mut n = 0;
+            for id in truth.as_object().ok_or("truth")?.keys() {
+                let body = std::fs::read(dir.join("html").join(format!("{id}.html")))?;
+                for _ in 0..repeat {
+                    let t = Instant::now();
+                    let text = String::from_utf8_lossy(&body);
+                    let html = scraper::Html::parse_document(&text);
+                    std::hint::black_box(&html);
+                    total += t.elapsed();
+                    n += 1;
+                }
+            }
+            println!("parse only: {:.3} ms/page", total.as_secs_f64() * 1000.0 / n as f64);
+            Ok(())
+        }
         Some("dump") if args.len() >= 4 => {
             let body = std::fs::read(&args[2])?;
             let url = Url::parse(&args[3])?;

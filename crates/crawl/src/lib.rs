@@ -3,5 +3,6 @@
 
 pub mod discover;
 pub mod fetch;
+pub mod social;
 
 pub mod extract;

@@ -8,6 +8,7 @@
 
 pub mod entity;
 mod queries;
+mod review;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use sea_orm_migration::MigratorTrait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use queries::*;
+pub use review::*;
 pub use sea_orm::DbErr;
 
 #[derive(Debug, thiserror::Error)]

@@ -85,6 +85,10 @@ impl Store {
             .await?)
     }
 
+    pub async fn source_by_name(&self, name: &str) -> Result<Option<Source>, StoreError> {
+        Ok(sources::Entity::find().filter(sources::Column::Name.eq(name)).one(self.db()).await?)
+    }
+
     pub async fn source(&self, id: i64) -> Result<Option<Source>, StoreError> {
         Ok(sources::Entity::find_by_id(id).one(self.db()).await?)
     }
@@ -578,6 +582,16 @@ impl Store {
                 .exec(self.db())
                 .await?;
         }
+        Ok(())
+    }
+
+    /// Has documents indexed again (their tags changed, say).
+    pub async fn mark_unindexed(&self, ids: &[i64]) -> Result<(), StoreError> {
+        documents::Entity::update_many()
+            .col_expr(documents::Column::IndexedAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(documents::Column::Id.is_in(ids.iter().copied()))
+            .exec(self.db())
+            .await?;
         Ok(())
     }
 

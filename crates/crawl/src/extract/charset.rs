@@ -140,14 +140,14 @@ fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 fn detect(body: &[u8]) -> &'static Encoding {
-    let sample = &body[..body.len().min(DETECT_BYTES)];
-    if sample.is_ascii() {
-        // Pure ASCII prefix: UTF-8 decodes it identically and is the best bet
-        // for anything non-ASCII further on.
-        if body.len() <= DETECT_BYTES || std::str::from_utf8(body).is_ok() {
-            return UTF_8;
-        }
+    // Valid UTF-8 is UTF-8 (what chardetng would answer too, only slower);
+    // a sequence cut by truncation at the end does not count against it.
+    match std::str::from_utf8(body) {
+        Ok(_) => return UTF_8,
+        Err(e) if e.error_len().is_none() => return UTF_8,
+        Err(_) => {}
     }
+    let sample = &body[..body.len().min(DETECT_BYTES)];
     let mut det = chardetng::EncodingDetector::new();
     det.feed(sample, sample.len() == body.len());
     det.guess(None, true)
@@ -169,6 +169,11 @@ fn is_non_ascii_utf8(body: &[u8]) -> bool {
 /// Declared UTF-8 but the bytes are full of invalid sequences.
 fn looks_like_broken_utf8(body: &[u8]) -> bool {
     let sample = &body[..body.len().min(DETECT_BYTES)];
+    match std::str::from_utf8(sample) {
+        Ok(_) => return false,
+        Err(e) if e.error_len().is_none() => return false,
+        Err(_) => {}
+    }
     let mut rest = sample;
     let mut errors = 0usize;
     let mut non_ascii = 0usize;
@@ -195,40 +200,14 @@ fn looks_like_broken_utf8(body: &[u8]) -> bool {
     errors >= 4 && errors * 4 >= non_ascii / 2
 }
 
-/// Apply [`diembao_core::text::clean`] without letting it touch ASCII
-/// control characters (the HTML's line structure) and without paying for
-/// it on pure-ASCII stretches: only runs of non-control characters that
-/// contain non-ASCII text go through it.
+/// [`diembao_core::text::clean`] (NFC, `Ð`→`Đ`, control characters other
+/// than `\n`/`\t` removed), skipped for pure-ASCII text where it is the
+/// identity up to control characters the HTML parser ignores anyway.
 pub(crate) fn clean_nfc(text: &str) -> String {
     if text.is_ascii() {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    let bytes = text.as_bytes();
-    let mut seg_start = 0;
-    let mut seg_non_ascii = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii_control() {
-            flush_segment(&mut out, &text[seg_start..i], seg_non_ascii);
-            out.push(b as char);
-            seg_start = i + 1;
-            seg_non_ascii = false;
-        } else if !b.is_ascii() {
-            seg_non_ascii = true;
-        }
-        i += 1;
-    }
-    flush_segment(&mut out, &text[seg_start..], seg_non_ascii);
-    out
-}
-
-fn flush_segment(out: &mut String, seg: &str, non_ascii: bool) {
-    if non_ascii {
-        out.push_str(&diembao_core::text::clean(seg));
+        text.to_string()
     } else {
-        out.push_str(seg);
+        diembao_core::text::clean(text)
     }
 }
 
@@ -338,6 +317,8 @@ mod tests {
     fn nfd_input_becomes_nfc_and_keeps_newlines() {
         let s = clean_nfc("Ho\u{0300}a\nb\tc\u{00D0}");
         assert_eq!(s, "Hòa\nb\tcĐ");
+        let (s, _) = decode_html("<p>Ho\u{0300}a\r\nbi\u{0300}nh</p>".as_bytes(), None);
+        assert_eq!(s, "<p>Hòa\nbình</p>");
     }
 
     #[test]

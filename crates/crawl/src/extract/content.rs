@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 
 use super::dates::{is_date_line, parse_vietnamese_date};
 use super::dom::{
-    Dom, F_ALIGN_RIGHT, F_BYLINE_HINT, F_CAPTION, F_IGNORED, F_IN_BOLD, F_IN_HEADING, F_IN_ITALIC,
+    Dom, F_ALIGN_RIGHT, F_BYLINE_HINT, F_CAPTION, F_IGNORED, F_IN_BOLD, F_IN_HEADING, F_IN_ITALIC, F_IN_QUOTE,
     F_IN_LINK, F_LEDE_HINT, F_STRONG_POS, NONE, Tag, is_ws, push_collapsed,
 };
 use super::fold::{fold_alnum, fold_words};
@@ -170,10 +170,31 @@ impl<'d, 'a> Analysis<'d, 'a> {
             self.neg_own[i] = own;
             self.neg[i] = inherited || own;
         }
+        // Text inside boilerplate nested in a unit's inline content (a hover
+        // card, a share widget inside a paragraph) does not belong to the unit.
+        for i in 0..n {
+            let node = &dom.nodes[i];
+            if node.tag != Tag::Text || node.parent == NONE || !self.neg[node.parent as usize] {
+                continue;
+            }
+            let b = node.block;
+            if b == NONE || self.neg[b as usize] {
+                continue;
+            }
+            let c = self.tot_chars[i];
+            let b = b as usize;
+            self.own_chars[b] = self.own_chars[b].saturating_sub(c);
+            if node.flags & F_IN_LINK != 0 {
+                self.own_link[b] = self.own_link[b].saturating_sub(c);
+            }
+        }
         for &u in &self.units {
             let u = u as usize;
             let node = &dom.nodes[u];
             let len = self.own_chars[u] as f32;
+            if len == 0.0 {
+                continue;
+            }
             let ld = self.own_link[u] as f32 / len;
             let prose = len >= 80.0 || (len >= 25.0 && self.own_punct[u] > 0);
             let v = if self.neg[u] {
@@ -186,6 +207,9 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 (len * (1.0 - 2.0 * ld)).max(-len)
             } else if ld > 0.5 {
                 -len
+            } else if matches!(node.tag, Tag::Td | Tag::Th) {
+                // data-table cells are short by nature: neutral
+                0.0
             } else {
                 -0.3 * len
             };
@@ -199,20 +223,34 @@ impl<'d, 'a> Analysis<'d, 'a> {
         }
     }
 
+    /// Selection score: unit sum corrected by link density.
+    fn selection_score(&self, i: usize) -> f32 {
+        // readability's correction: a candidate full of links (menus,
+        // teaser lists) is worth less than its prose suggests
+        self.score[i] * (1.0 - self.link_density(i as u32))
+    }
+
     /// Element with the highest score (deepest among equals).
     pub(crate) fn best_container(&self) -> Option<u32> {
+        self.best_in(0, self.dom.nodes.len() as u32, None)
+    }
+
+    /// Best element in the pre-order range `from..to`, not containing `avoid`.
+    fn best_in(&self, from: u32, to: u32, avoid: Option<u32>) -> Option<u32> {
         let mut best = None;
         let mut best_score = 0.0f32;
-        for (i, node) in self.dom.nodes.iter().enumerate() {
+        for i in from..to {
+            let node = &self.dom.nodes[i as usize];
             if node.el.is_none() || !node.tag.is_block() || node.tag == Tag::Html {
                 continue;
             }
-            // readability's correction: a candidate full of links (menus,
-            // teaser lists) is worth less than its prose suggests
-            let s = self.score[i] * (1.0 - self.link_density(i as u32));
+            if avoid.is_some_and(|h| self.dom.contains(i, h)) {
+                continue;
+            }
+            let s = self.selection_score(i as usize);
             if s > 0.0 && s >= best_score {
                 best_score = s;
-                best = Some(i as u32);
+                best = Some(i);
             }
         }
         best
@@ -316,7 +354,8 @@ impl<'d, 'a> Analysis<'d, 'a> {
                             | Tag::Aside
                     ) && self.tot_chars[i as usize] > 0
                         && self.link_density(i) > 0.5
-                        && (self.tot_chars[i as usize] as f32) < 0.5 * c_chars);
+                        && (self.tot_chars[i as usize] as f32) < 0.5 * c_chars)
+                    || self.is_teaser(i, headline);
                 if skip {
                     i = node.end;
                     continue;
@@ -353,6 +392,45 @@ impl<'d, 'a> Analysis<'d, 'a> {
         (paras, teasers)
     }
 
+    /// A teaser for another article: a small block that opens (after at
+    /// most a short kicker such as a section or author name) with a linked
+    /// heading, then maybe a summary.
+    fn is_teaser(&self, i: u32, headline: Option<u32>) -> bool {
+        let dom = self.dom;
+        let node = &dom.nodes[i as usize];
+        if !matches!(node.tag, Tag::Article | Tag::Li | Tag::Div | Tag::Section) {
+            return false;
+        }
+        let chars = self.tot_chars[i as usize];
+        if chars == 0 || chars > 800 || self.link_density(i) < 0.1 {
+            return false;
+        }
+        if headline.is_some_and(|h| dom.contains(i, h)) {
+            return false;
+        }
+        let mut before = 0u32;
+        let mut j = i + 1;
+        while j < node.end {
+            let n = &dom.nodes[j as usize];
+            if n.flags & F_IGNORED != 0 {
+                j = n.end;
+                continue;
+            }
+            if n.tag.is_heading() {
+                let hc = self.tot_chars[j as usize];
+                return hc >= 10 && self.tot_link[j as usize] * 10 >= hc * 6;
+            }
+            if n.tag == Tag::Text {
+                before += self.tot_chars[j as usize];
+                if before > 40 {
+                    return false;
+                }
+            }
+            j += 1;
+        }
+        false
+    }
+
     fn flush(&self, cur: &mut String, block: u32, out: &mut Vec<Para>) {
         if cur.trim().is_empty() {
             cur.clear();
@@ -364,7 +442,8 @@ impl<'d, 'a> Analysis<'d, 'a> {
             let b = block as usize;
             let len = self.own_chars[b].max(1) as f32;
             let ld = self.own_link[b] as f32 / len;
-            if ld > 0.5 && (len < 300.0 || ld > 0.8) {
+            let quoted = self.dom.nodes[b].flags & F_IN_QUOTE != 0;
+            if ld > 0.5 && (len < 300.0 || ld > 0.8) && !(quoted && ld <= 0.8) {
                 return;
             }
         }
@@ -487,7 +566,53 @@ fn is_chrome_phrase(f: &str) -> bool {
             | "y kien ban doc"
             | "comments"
             | "leave a comment"
-    )
+            | "advert"
+            | "sponsored"
+            | "loading"
+            | "continue reading"
+            | "read more"
+            | "see more"
+            | "show more"
+            | "view comments"
+            | "this slideshow requires javascript"
+            | "click to expand"
+            | "xem them"
+            | "doc them"
+            | "xem tiep"
+    ) || (f.starts_with('[') && f.ends_with(']') && f.contains('='))
+}
+
+/// Closing promotional / contact lines: newsletter, social, tips, rights.
+fn is_trailing_boilerplate(s: &str) -> bool {
+    if s.chars().count() > 400 {
+        return false;
+    }
+    let f = fold_words(s);
+    const PATTERNS: [&str; 22] = [
+        "follow us on",
+        "follow him on",
+        "follow her on",
+        "follow me on",
+        "follow them on",
+        "have a tip",
+        "may be reached at",
+        "can be reached at",
+        "sign up for",
+        "subscribe to",
+        "our newsletter",
+        "click here",
+        "join our",
+        "all rights reserved",
+        "get access to",
+        "use the code",
+        "download the app",
+        "like us on facebook",
+        "ban quyen thuoc",
+        "theo doi chung toi",
+        "dang ky nhan tin",
+        "copyright ©",
+    ];
+    PATTERNS.iter().any(|p| f.contains(p))
 }
 
 /// Byline-looking line: a name of 1–6 words, no sentence punctuation.
@@ -598,6 +723,17 @@ impl Analysis<'_, '_> {
             };
         };
         let dom = self.dom;
+        // A container that holds the headline usually also holds a subtitle,
+        // the date line, share bars: prefer the body block inside it when
+        // that block carries most of the value.
+        let mut c = c;
+        if let Some(h) = headline
+            && dom.contains(c, h)
+            && let Some(d) = self.best_in(c + 1, dom.nodes[c as usize].end, Some(h))
+            && self.selection_score(d as usize) >= 0.8 * self.selection_score(c as usize)
+        {
+            c = d;
+        }
         // Units before a headline inside the container (breadcrumbs, kickers) are skipped.
         let skip_before = headline.filter(|&h| h > c && dom.contains(c, h));
         let (mut paras, teasers) = self.render(c, headline, skip_before);
@@ -627,15 +763,21 @@ impl Analysis<'_, '_> {
         let mut out: Vec<Para> = Vec::with_capacity(lede.len() + paras.len());
         out.append(&mut lede);
         out.append(&mut paras);
+        let title_chars = title.map_or(0, |t| t.chars().count());
         out.retain(|p| {
-            let f = fold_words(&p.text);
-            if is_chrome_phrase(&f) {
+            let n = p.text.chars().count();
+            if n <= 60 && is_chrome_phrase(&fold_words(&p.text)) {
                 return false;
             }
-            if !title_key.is_empty() && fold_alnum(&p.text) == title_key {
+            if !title_key.is_empty()
+                && n + 10 >= title_chars
+                && n <= title_chars + 10
+                && fold_alnum(&p.text) == title_key
+            {
                 return false;
             }
-            if p.text.chars().count() <= 90 && is_date_line(&p.text, fetched_at) {
+            if n <= 90 && p.text.bytes().any(|b| b.is_ascii_digit()) && is_date_line(&p.text, fetched_at)
+            {
                 return false;
             }
             true
@@ -646,7 +788,7 @@ impl Analysis<'_, '_> {
         for _ in 0..3 {
             let Some(last) = out.last() else { break };
             let t = last.text.trim();
-            if is_source_line(t) {
+            if is_source_line(t) || is_trailing_boilerplate(t) {
                 out.pop();
                 continue;
             }

@@ -7,6 +7,9 @@
 //! inheritance is one forward pass. No recursion anywhere, so 100 000 nested
 //! elements cannot overflow the stack.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use scraper::node::Element;
 use scraper::{Html, Node};
 
@@ -169,6 +172,7 @@ pub(crate) const F_LEDE_HINT: u16 = 128; // sapo / lead / summary class (own)
 pub(crate) const F_CAPTION: u16 = 256; // figcaption / caption-ish class (inherited)
 pub(crate) const F_BYLINE_HINT: u16 = 512; // author / byline class (own)
 pub(crate) const F_IN_HEADING: u16 = 1024; // inside h1..h6 (inherited)
+pub(crate) const F_IN_QUOTE: u16 = 2048; // inside <blockquote> (inherited)
 
 const INHERITED: u16 = F_IGNORED
     | F_IN_LINK
@@ -177,7 +181,8 @@ const INHERITED: u16 = F_IGNORED
     | F_ALIGN_RIGHT
     | F_IN_PRE
     | F_CAPTION
-    | F_IN_HEADING;
+    | F_IN_HEADING
+    | F_IN_QUOTE;
 
 pub(crate) struct FNode<'a> {
     pub tag: Tag,
@@ -200,6 +205,24 @@ pub(crate) struct Dom<'a> {
 
 pub(crate) const NONE: u32 = u32::MAX;
 
+/// FNV-1a: a small, fast hasher for short strings (class attributes).
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
 /// Attribute value by local name (linear scan; elements have few attributes).
 pub(crate) fn attr<'a>(el: &'a Element, name: &str) -> Option<&'a str> {
     el.attrs
@@ -212,6 +235,8 @@ impl<'a> Dom<'a> {
     pub(crate) fn build(html: &'a Html) -> Dom<'a> {
         let mut nodes: Vec<FNode<'a>> = Vec::with_capacity(1024);
         let mut body = NONE;
+        let mut class_cache: HashMap<&'a str, (i32, u16), BuildHasherDefault<Fnv>> =
+            HashMap::default();
         // (node, parent index)
         let mut stack = vec![(html.tree.root(), NONE)];
         while let Some((node, parent)) = stack.pop() {
@@ -256,10 +281,12 @@ impl<'a> Dom<'a> {
                             flags |= F_IGNORED
                         }
                         Tag::A => {
-                            if attr(el, "href").is_some() {
+                            // in-page anchors (footnotes, "#top") are not navigation
+                            if attr(el, "href").is_some_and(|h| !h.trim_start().starts_with('#')) {
                                 flags |= F_IN_LINK
                             }
                         }
+                        Tag::Blockquote => flags |= F_IN_QUOTE,
                         Tag::Bold => flags |= F_IN_BOLD,
                         Tag::Italic => flags |= F_IN_ITALIC,
                         Tag::Pre => flags |= F_IN_PRE,
@@ -303,7 +330,16 @@ impl<'a> Dom<'a> {
                         || !itemprop.is_empty())
                         && !matches!(tag, Tag::Html | Tag::Body)
                     {
-                        let h = hints::classify(class, id, role, itemprop);
+                        // class strings repeat a lot (menu items, list rows): cache
+                        let (cv, cf) = if class.is_empty() {
+                            (0, 0)
+                        } else {
+                            *class_cache
+                                .entry(class)
+                                .or_insert_with(|| hints::names_vote(class))
+                        };
+                        let (iv, ifl) = hints::names_vote(id);
+                        let h = hints::combine(cv + iv, cf | ifl, role, itemprop);
                         hint = h.hint;
                         flags |= h.flags;
                     }

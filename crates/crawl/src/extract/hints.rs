@@ -44,7 +44,8 @@ fn token_hint(t: &str) -> i8 {
         | "congcu" | "samecat" | "samecate" | "cungchuyenmuc" | "tieudiem" | "tinnoibat"
         | "noibat" | "xemthem" | "docthem" | "moinhat" | "nguon" | "footnotes" | "relatedposts"
         | "subnav" | "dropdown" | "tabs" | "carousel" | "slider" | "ticker" | "marquee"
-        | "hotnews" | "newsfeed" | "teaser" | "teasers" => -1,
+        | "hotnews" | "newsfeed" | "teaser" | "teasers" | "rollover" | "tooltip" | "hovercard"
+        | "popover" => -1,
         "article" | "articlebody" | "content" | "contents" | "entry" | "post" | "story"
         | "body" | "main" | "detail" | "details" | "text" | "prose" | "noidung" | "chitiet"
         | "cms" | "fck" | "richtext" | "markdown" | "blog" | "sapo" | "lead" | "lede" => 1,
@@ -58,55 +59,77 @@ fn token_hint(t: &str) -> i8 {
     }
 }
 
-fn substring_hint(t: &str) -> i8 {
-    const NEG: [&str; 36] = [
-        "comment",
-        "related",
-        "sharing",
-        "share",
-        "social",
-        "sidebar",
-        "footer",
-        "navig",
-        "menu",
-        "widget",
-        "breadcrumb",
-        "advert",
-        "sponsor",
-        "promo",
-        "newsletter",
-        "subscri",
-        "popup",
-        "banner",
-        "recommend",
-        "taboola",
-        "outbrain",
-        "lienquan",
-        "binhluan",
-        "xemnhieu",
-        "docnhieu",
-        "tinkhac",
-        "chiase",
-        "quangcao",
-        "tagcloud",
-        "byline",
-        "caption",
-        "masthead",
-        "copyright",
-        "pagination",
-        "timestamp",
-        "author",
-    ];
-    const POS: [&str; 9] = [
-        "article", "content", "entry", "story", "body", "detail", "noidung", "chitiet", "post",
-    ];
-    if NEG.iter().any(|n| t.contains(n)) {
-        -1
-    } else if POS.iter().any(|p| t.contains(p)) {
-        1
-    } else {
-        0
+/// Boilerplate / content words inside long compound tokens
+/// (`relatedposts`, `articlebody`), by first byte.
+fn patterns_at(first: u8) -> &'static [(&'static [u8], i8)] {
+    match first {
+        b'a' => &[(b"advert", -1), (b"author", -1), (b"article", 1)],
+        b'b' => &[
+            (b"breadcrumb", -1),
+            (b"banner", -1),
+            (b"binhluan", -1),
+            (b"byline", -1),
+            (b"body", 1),
+        ],
+        b'c' => &[
+            (b"comment", -1),
+            (b"chiase", -1),
+            (b"caption", -1),
+            (b"copyright", -1),
+            (b"content", 1),
+            (b"chitiet", 1),
+        ],
+        b'd' => &[(b"docnhieu", -1), (b"detail", 1)],
+        b'e' => &[(b"entry", 1)],
+        b'f' => &[(b"footer", -1)],
+        b'l' => &[(b"lienquan", -1)],
+        b'm' => &[(b"menu", -1), (b"masthead", -1)],
+        b'n' => &[(b"navig", -1), (b"newsletter", -1), (b"noidung", 1)],
+        b'o' => &[(b"outbrain", -1)],
+        b'p' => &[
+            (b"promo", -1),
+            (b"popup", -1),
+            (b"pagination", -1),
+            (b"post", 1),
+        ],
+        b'q' => &[(b"quangcao", -1)],
+        b'r' => &[(b"related", -1), (b"recommend", -1)],
+        b's' => &[
+            (b"share", -1),
+            (b"sharing", -1),
+            (b"social", -1),
+            (b"sidebar", -1),
+            (b"sponsor", -1),
+            (b"subscri", -1),
+            (b"story", 1),
+        ],
+        b't' => &[
+            (b"taboola", -1),
+            (b"tinkhac", -1),
+            (b"tagcloud", -1),
+            (b"timestamp", -1),
+        ],
+        b'w' => &[(b"widget", -1)],
+        b'x' => &[(b"xemnhieu", -1)],
+        _ => &[],
     }
+}
+
+/// Hint of a long compound token: any boilerplate word wins over content words.
+fn substring_hint(t: &str) -> i8 {
+    let b = t.as_bytes();
+    let mut pos = false;
+    for i in 0..b.len() {
+        for (p, h) in patterns_at(b[i]) {
+            if b[i..].starts_with(p) {
+                if *h < 0 {
+                    return -1;
+                }
+                pos = true;
+            }
+        }
+    }
+    if pos { 1 } else { 0 }
 }
 
 fn is_strong_pos(name: &str) -> bool {
@@ -181,24 +204,29 @@ fn caption_token(t: &str) -> bool {
     ) || (t.len() > 7 && t.ends_with("caption"))
 }
 
-/// Classify one element from its class, id, role and itemprop attributes.
-pub(crate) fn classify(class: &str, id: &str, role: &str, itemprop: &str) -> Hint {
+/// Votes and flags of a whitespace-separated list of class names (or an id).
+/// Depends only on the string, so callers may cache it.
+pub(crate) fn names_vote(names: &str) -> (i32, u16) {
     let mut votes: i32 = 0;
     let mut flags: u16 = 0;
-    let mut lower = String::new();
-    for name in class
-        .split_ascii_whitespace()
-        .chain(id.split_ascii_whitespace())
-    {
-        lower.clear();
-        lower.push_str(name);
-        lower.make_ascii_lowercase();
-        let name = lower.as_str();
-        if name.contains("screen-reader")
-            || name == "sr-only"
-            || name.contains("visually-hidden")
-            || name.contains("visuallyhidden")
-            || name == "skip-link"
+    if names.is_empty() {
+        return (0, 0);
+    }
+    let lowered;
+    let names = if names.bytes().any(|b| b.is_ascii_uppercase()) {
+        lowered = names.to_ascii_lowercase();
+        lowered.as_str()
+    } else {
+        names
+    };
+    for name in names.split_ascii_whitespace() {
+        // visually hidden text: screen-reader-text, sr-only, visually-hidden
+        if name.len() >= 7
+            && (name.starts_with("screen-reader")
+                || name == "sr-only"
+                || name.starts_with("visually-hidden")
+                || name.starts_with("visuallyhidden")
+                || name == "skip-link")
         {
             flags |= F_IGNORED;
             continue;
@@ -248,6 +276,11 @@ pub(crate) fn classify(class: &str, id: &str, role: &str, itemprop: &str) -> Hin
             _ => 0,
         };
     }
+    (votes, flags)
+}
+
+/// Add role / itemprop evidence to the class and id votes.
+pub(crate) fn combine(mut votes: i32, mut flags: u16, role: &str, itemprop: &str) -> Hint {
     if !role.is_empty() {
         match role.trim().to_ascii_lowercase().as_str() {
             "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "menu"

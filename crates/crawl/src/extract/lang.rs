@@ -7,7 +7,7 @@
 use super::fold::fold;
 
 /// Characters of text given to the detector.
-const SAMPLE_CHARS: usize = 1500;
+const SAMPLE_CHARS: usize = 300;
 
 /// Share of words needed to call a diacritic-free text Vietnamese.
 const VI_SYLLABLE_THRESHOLD: f32 = 0.8;
@@ -177,6 +177,20 @@ pub(crate) fn detect(text: &str, title: Option<&str>, html_lang: Option<&str>) -
         .filter(|l| l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase()));
     if s.trim().is_empty() {
         return declared;
+    }
+    // Letters only Vietnamese uses (ă â đ ê ô ơ ư and the tone-marked block)
+    // settle it without the detector.
+    let (mut letters, mut vi) = (0u32, 0u32);
+    for c in s.chars() {
+        if c.is_alphabetic() {
+            letters += 1;
+            if matches!(c, 'ă' | 'Ă' | 'đ' | 'Đ' | 'ơ' | 'Ơ' | 'ư' | 'Ư' | '\u{1EA0}'..='\u{1EF9}') {
+                vi += 1;
+            }
+        }
+    }
+    if letters >= 20 && vi * 25 >= letters {
+        return Some("vi".into());
     }
     let info = whatlang::detect(&s);
     if let Some(info) = &info

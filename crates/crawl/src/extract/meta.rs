@@ -64,16 +64,9 @@ pub(crate) fn resolve(base: &Url, href: &str) -> Option<String> {
     if href.is_empty() || href.starts_with('#') {
         return None;
     }
-    let lower_start: String = href
-        .chars()
-        .take(11)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if lower_start.starts_with("javascript:")
-        || lower_start.starts_with("mailto:")
-        || lower_start.starts_with("tel:")
-        || lower_start.starts_with("data:")
-    {
+    let b = href.as_bytes();
+    let has_prefix = |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    if has_prefix("javascript:") || has_prefix("mailto:") || has_prefix("tel:") || has_prefix("data:") {
         return None;
     }
     let mut u = base.join(href).ok()?;
@@ -445,6 +438,9 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url, fetched_at: DateTime<Utc>) 
                     _ => {}
                 }
             }
+            if dt.is_none() && itemprop.is_none() {
+                continue;
+            }
             let published_hint = itemprop.is_some_and(|p| p.contains("datePublished"))
                 || super::dom::attr(el, "class").is_some_and(|c| {
                     let c = c.to_ascii_lowercase();
@@ -478,12 +474,12 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url, fetched_at: DateTime<Utc>) 
         }
     }
     // Links: resolve each distinct href once, keep document order.
-    let mut last_raw: Option<&str> = None;
+    let mut seen_raw: std::collections::HashSet<&str, std::hash::BuildHasherDefault<super::dom::Fnv>> =
+        Default::default();
     for (_, href) in hrefs {
-        if last_raw == Some(href) {
+        if !seen_raw.insert(href) {
             continue;
         }
-        last_raw = Some(href);
         if let Some(u) = resolve(&base, href)
             && seen_links.insert(u.clone())
         {

@@ -142,7 +142,11 @@ fn check_input(body: &[u8], content_type: Option<&str>) -> Result<(), ExtractErr
 pub fn extract(input: &ExtractInput<'_>) -> Result<Extracted, ExtractError> {
     check_input(input.body, input.content_type)?;
     let body = &input.body[..input.body.len().min(MAX_PARSE_BYTES)];
-    let (html_text, _enc) = decode_html(body, input.content_type);
+    // Same charset logic as `decode_html`, but the NFC pass is applied to the
+    // extracted fields only (a full-document pass costs as much as a third of
+    // the parse, and hrefs must keep their bytes).
+    let enc = charset::sniff_encoding(body, input.content_type);
+    let (html_text, _, _) = enc.decode(body);
     let html = scraper::Html::parse_document(&html_text);
     let dom = dom::Dom::build(&html);
     let meta = meta::collect(&dom, input.url, input.fetched_at);

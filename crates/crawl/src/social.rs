@@ -1,0 +1,266 @@
+//! Social sources whose listing already holds the posts: the Mastodon statuses API and
+//! YouTube channel feeds. Pure functions over bytes; each post keeps its permalink, its
+//! author and its engagement counts.
+
+use chrono::{DateTime, FixedOffset};
+use scraper::{ElementRef, Html, Node};
+use serde::Deserialize;
+use url::Url;
+
+use crate::discover::DiscoverError;
+
+/// One public post, ready to be stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    pub url: String,
+    pub title: Option<String>,
+    pub text: String,
+    pub author: Option<String>,
+    pub published_at: Option<DateTime<FixedOffset>>,
+    pub lang: Option<String>,
+    pub engagement: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct Status {
+    id: String,
+    created_at: Option<String>,
+    url: Option<String>,
+    uri: Option<String>,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    spoiler_text: String,
+    language: Option<String>,
+    #[serde(default)]
+    visibility: Option<String>,
+    account: Option<Account>,
+    reblog: Option<Box<serde_json::Value>>,
+    #[serde(default)]
+    replies_count: u64,
+    #[serde(default)]
+    reblogs_count: u64,
+    #[serde(default)]
+    favourites_count: u64,
+}
+
+#[derive(Deserialize)]
+struct Account {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    acct: String,
+    #[serde(default)]
+    username: String,
+}
+
+/// A page of `GET /api/v1/accounts/:id/statuses`. Boosts (reblogs) and non-public
+/// statuses are left out: only what the account itself published in public is a post.
+pub fn parse_mastodon_statuses(body: &[u8], base: &Url) -> Result<Vec<Post>, DiscoverError> {
+    let statuses: Vec<Status> =
+        serde_json::from_slice(body).map_err(|err| DiscoverError::Feed(format!("Mastodon statuses: {err}")))?;
+    let mut posts = Vec::with_capacity(statuses.len());
+    for status in statuses {
+        if status.reblog.is_some() || status.visibility.as_deref().is_some_and(|v| v != "public" && v != "unlisted") {
+            continue;
+        }
+        let Some(link) = status.url.or(status.uri) else { continue };
+        let Ok(url) = base.join(&link) else { continue };
+        let mut text = html_to_text(&status.content);
+        if !status.spoiler_text.trim().is_empty() {
+            text = format!("{}\n\n{text}", diembao_core::text::clean(status.spoiler_text.trim()));
+        }
+        let author = status.account.as_ref().map(|a| {
+            let name = if a.display_name.trim().is_empty() { &a.username } else { &a.display_name };
+            diembao_core::text::clean(name.trim())
+        });
+        posts.push(Post {
+            url: url.to_string(),
+            title: None,
+            text,
+            author,
+            published_at: status.created_at.as_deref().and_then(diembao_core::document::parse_datetime),
+            lang: status.language,
+            engagement: serde_json::json!({
+                "replies": status.replies_count,
+                "reblogs": status.reblogs_count,
+                "favourites": status.favourites_count,
+                "account": status.account.as_ref().map(|a| a.acct.clone()),
+                "status_id": status.id,
+            }),
+        });
+    }
+    Ok(posts)
+}
+
+/// A YouTube channel feed: one post per video (media:title, media:description).
+pub fn parse_youtube_feed(body: &[u8], base: &Url) -> Result<Vec<Post>, DiscoverError> {
+    let feed = feed_rs::parser::Builder::new()
+        .base_uri(Some(base.as_str()))
+        .build()
+        .parse(body)
+        .map_err(|err| DiscoverError::Feed(err.to_string()))?;
+    let mut posts = Vec::new();
+    for entry in feed.entries {
+        let Some(link) = entry.links.iter().find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate")).map(|l| l.href.clone())
+        else {
+            continue;
+        };
+        let Ok(url) = base.join(&link) else { continue };
+        let media = entry.media.first();
+        let title = media
+            .and_then(|m| m.title.as_ref())
+            .or(entry.title.as_ref())
+            .map(|t| diembao_core::text::clean(t.content.trim()));
+        let description = media
+            .and_then(|m| m.description.as_ref())
+            .map(|d| d.content.clone())
+            .or_else(|| entry.summary.as_ref().map(|s| s.content.clone()))
+            .unwrap_or_default();
+        let views = media.and_then(|m| m.community.as_ref()).and_then(|c| c.stats_views);
+        let stars = media.and_then(|m| m.community.as_ref()).and_then(|c| c.stars_count);
+        posts.push(Post {
+            url: url.to_string(),
+            title,
+            text: plain_paragraphs(&description),
+            author: entry.authors.first().and_then(|a| a.name.as_deref()).map(|n| diembao_core::text::clean(n.trim())),
+            published_at: entry.published.or(entry.updated).map(|d| d.fixed_offset()),
+            lang: None,
+            engagement: serde_json::json!({"views": views, "ratings": stars}),
+        });
+    }
+    Ok(posts)
+}
+
+/// The `rel="next"` target of an HTTP `Link` header, resolved against the request URL.
+pub fn link_next(header: &str, base: &Url) -> Option<Url> {
+    for part in header.split(',') {
+        let mut pieces = part.split(';');
+        let target = pieces.next()?.trim();
+        let target = target.strip_prefix('<')?.strip_suffix('>')?;
+        let is_next = pieces.any(|p| {
+            let p = p.trim();
+            p.strip_prefix("rel=")
+                .map(|rel| rel.trim_matches('"').split_whitespace().any(|r| r.eq_ignore_ascii_case("next")))
+                .unwrap_or(false)
+        });
+        if is_next {
+            return base.join(target).ok();
+        }
+    }
+    None
+}
+
+/// Plain text with paragraphs: lines trimmed, runs of blank lines become one blank line.
+pub fn plain_paragraphs(text: &str) -> String {
+    let text = diembao_core::text::clean(text);
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            if !current.is_empty() {
+                paragraphs.push(current.join("\n"));
+                current.clear();
+            }
+        } else {
+            current.push(line);
+        }
+    }
+    if !current.is_empty() {
+        paragraphs.push(current.join("\n"));
+    }
+    paragraphs.join("\n\n")
+}
+
+/// Text of an HTML fragment (a status' content): one paragraph per `<p>`, `<br>` as a line break.
+pub fn html_to_text(html: &str) -> String {
+    let fragment = Html::parse_fragment(html);
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut current = String::new();
+    collect(fragment.root_element(), &mut current, &mut paragraphs);
+    if !current.trim().is_empty() {
+        paragraphs.push(current.trim().to_string());
+    }
+    let joined: Vec<String> = paragraphs
+        .iter()
+        .map(|p| p.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join("\n"))
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    diembao_core::text::clean(&joined.join("\n\n"))
+}
+
+fn collect(element: ElementRef<'_>, current: &mut String, paragraphs: &mut Vec<String>) {
+    // Iterative walk (no recursion depth limit issues on hostile input).
+    let mut stack: Vec<(ego_tree::NodeRef<'_, Node>, bool)> = element.children().rev().map(|c| (c, false)).collect();
+    while let Some((node, closing)) = stack.pop() {
+        match node.value() {
+            Node::Text(text) if !closing => current.push_str(text),
+            Node::Element(el) => {
+                let name = el.name();
+                let block = matches!(name, "p" | "div" | "li" | "blockquote" | "h1" | "h2" | "h3" | "h4" | "pre");
+                if closing {
+                    if block && !current.trim().is_empty() {
+                        paragraphs.push(current.trim().to_string());
+                        current.clear();
+                    }
+                    continue;
+                }
+                if name == "br" {
+                    current.push('\n');
+                    continue;
+                }
+                if matches!(name, "script" | "style") {
+                    continue;
+                }
+                if block && !current.trim().is_empty() {
+                    paragraphs.push(current.trim().to_string());
+                    current.clear();
+                }
+                stack.push((node, true));
+                for child in node.children().rev() {
+                    stack.push((child, false));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("http://127.0.0.41:8765/api/v1/accounts/1/statuses").expect("url")
+    }
+
+    #[test]
+    fn link_header_next_is_resolved_relative_to_the_request() {
+        let header = r#"</api/v1/accounts/1/statuses/page2.json?max_id=5>; rel="next", </api/v1/accounts/1/statuses?min_id=9>; rel="prev""#;
+        assert_eq!(
+            link_next(header, &base()).map(|u| u.to_string()),
+            Some("http://127.0.0.41:8765/api/v1/accounts/1/statuses/page2.json?max_id=5".into())
+        );
+        assert_eq!(link_next(r#"</x>; rel="prev""#, &base()), None);
+        assert_eq!(link_next("garbage", &base()), None);
+    }
+
+    #[test]
+    fn status_content_becomes_paragraphs_with_hashtags() {
+        let html = r#"<p>Khuyến mãi <a href="/tags/nhacai88" class="mention hashtag">#<span>nhacai88</span></a> nạp lần đầu</p><p>dòng hai<br>dòng ba</p>"#;
+        assert_eq!(html_to_text(html), "Khuyến mãi #nhacai88 nạp lần đầu\n\ndòng hai\ndòng ba");
+    }
+
+    #[test]
+    fn mastodon_statuses_skip_boosts_and_keep_engagement() {
+        let body = br#"[{"id":"1","created_at":"2023-03-18T15:47:00.000Z","url":"/@a/1","content":"<p>x</p>","visibility":"public","account":{"display_name":"A","acct":"a","username":"a"},"favourites_count":3},
+                        {"id":"2","created_at":"2023-03-18T15:47:00.000Z","url":"/@a/2","content":"","reblog":{"id":"9"},"account":{"display_name":"A","acct":"a","username":"a"}}]"#;
+        let posts = parse_mastodon_statuses(body, &base()).expect("json");
+        assert_eq!(posts.len(), 1);
+        assert_eq!(posts[0].url, "http://127.0.0.41:8765/@a/1");
+        assert_eq!(posts[0].engagement["favourites"], 3);
+        assert_eq!(posts[0].published_at.map(|d| d.timestamp()), Some(1_679_154_420));
+        assert!(parse_mastodon_statuses(b"{\"error\":\"x\"}", &base()).is_err());
+    }
+}
