@@ -4,11 +4,12 @@
 pub mod analysis;
 pub mod query;
 mod search;
+mod snippet;
 
 use std::path::Path;
 use std::sync::Mutex;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
@@ -55,25 +56,33 @@ pub struct IndexDoc {
 pub(crate) struct Fields {
     pub id: Field,
     pub url: Field,
+    /// Stored clean title, analysed (exact and folded terms, see [`analysis`]).
     pub title: Field,
-    pub title_fold: Field,
+    /// Stored clean text, analysed.
     pub text: Field,
-    pub text_fold: Field,
+    /// The source name as given: filters by exact name, facets, display.
     pub source: Field,
-    pub source_fold: Field,
+    /// The source name normalised (case, tones, Unicode form): `--source` filter.
+    pub source_key: Field,
+    /// The source name analysed, for `source:` in queries.
+    pub source_text: Field,
     pub kind: Field,
     pub published: Field,
     pub date: Field,
+    /// ISO week of `date` in Vietnam time (`2023-W11`), for facets.
+    pub week: Field,
+    /// [`ACCENTED`] when the title and text are mostly written with diacritics.
+    pub script: Field,
     pub tags: Field,
     pub rules: Field,
 }
 
 fn build_schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
-    let analysed = |tokenizer: &str, stored: bool| {
+    let analysed = |stored: bool| {
         let options = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer(tokenizer)
+                .set_tokenizer(analysis::VIETNAMESE)
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         );
         if stored {
@@ -85,15 +94,16 @@ fn build_schema() -> (Schema, Fields) {
     let fields = Fields {
         id: builder.add_i64_field("id", INDEXED | STORED | FAST),
         url: builder.add_text_field("url", STRING | STORED),
-        title: builder.add_text_field("title", analysed(analysis::EXACT, true)),
-        title_fold: builder.add_text_field("title_fold", analysed(analysis::FOLD, false)),
-        text: builder.add_text_field("text", analysed(analysis::EXACT, true)),
-        text_fold: builder.add_text_field("text_fold", analysed(analysis::FOLD, false)),
+        title: builder.add_text_field("title", analysed(true)),
+        text: builder.add_text_field("text", analysed(true)),
         source: builder.add_text_field("source", STRING | STORED | FAST),
-        source_fold: builder.add_text_field("source_fold", analysed(analysis::FOLD, false)),
+        source_key: builder.add_text_field("source_key", STRING),
+        source_text: builder.add_text_field("source_text", analysed(false)),
         kind: builder.add_text_field("kind", STRING | STORED | FAST),
         published: builder.add_text_field("published", STORED),
         date: builder.add_date_field("date", INDEXED | STORED | FAST),
+        week: builder.add_text_field("week", STRING | FAST),
+        script: builder.add_text_field("script", STRING),
         tags: builder.add_text_field("tags", STRING | FAST),
         rules: builder.add_text_field("rules", STRING | STORED),
     };
@@ -106,19 +116,45 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     writer: Mutex<Option<IndexWriter>>,
+    reset: bool,
 }
 
-/// Bump when the schema or the analysis changes: a mismatch asks for `diembao reindex`.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bump when the schema or the analysis changes: [`SearchIndex::open`] then starts an empty
+/// index (the old one cannot be read or would answer wrongly) and `diembao reindex` fills it.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// File in the index directory that holds the [`SCHEMA_VERSION`] the index was built with.
+const VERSION_FILE: &str = "diembao-index-version";
 
 impl SearchIndex {
-    /// Opens the index in `dir`, creating it when absent.
+    /// Opens the index in `dir`, creating it when absent. An index built by another
+    /// [`SCHEMA_VERSION`] is removed and an empty one created (see [`was_reset`](Self::was_reset)).
     pub fn open(dir: &Path) -> Result<Self, IndexError> {
         std::fs::create_dir_all(dir)?;
+        let marker = dir.join(VERSION_FILE);
+        let version = std::fs::read_to_string(&marker)
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok());
+        let mut reset = false;
+        if dir.join("meta.json").exists() && version != Some(SCHEMA_VERSION) {
+            tracing::warn!(
+                dir = %dir.display(),
+                found = ?version,
+                expected = SCHEMA_VERSION,
+                "search index built by another version: starting an empty index; run `diembao reindex`"
+            );
+            remove_index_files(dir)?;
+            reset = true;
+        }
         let (schema, fields) = build_schema();
         let directory = tantivy::directory::MmapDirectory::open(dir)?;
         let index = Index::open_or_create(directory, schema)?;
-        Self::from_index(index, fields)
+        if version != Some(SCHEMA_VERSION) {
+            std::fs::write(&marker, format!("{SCHEMA_VERSION}\n"))?;
+        }
+        let mut this = Self::from_index(index, fields)?;
+        this.reset = reset;
+        Ok(this)
     }
 
     /// An index in memory, for tests and `rules test`.
@@ -127,10 +163,16 @@ impl SearchIndex {
         Self::from_index(Index::create_in_ram(schema), fields)
     }
 
+    /// True when [`open`](Self::open) found an index of another [`SCHEMA_VERSION`] and
+    /// replaced it with an empty one: every document needs indexing again.
+    pub fn was_reset(&self) -> bool {
+        self.reset
+    }
+
     fn from_index(index: Index, fields: Fields) -> Result<Self, IndexError> {
-        let tokenizers = index.tokenizers();
-        tokenizers.register(analysis::EXACT, analysis::VietnameseTokenizer::exact());
-        tokenizers.register(analysis::FOLD, analysis::VietnameseTokenizer::folded());
+        index
+            .tokenizers()
+            .register(analysis::VIETNAMESE, analysis::VietnameseTokenizer);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
@@ -140,6 +182,7 @@ impl SearchIndex {
             reader,
             fields,
             writer: Mutex::new(None),
+            reset: false,
         })
     }
 
@@ -249,17 +292,68 @@ impl SearchIndex {
     }
 }
 
+/// Removes the files of a tantivy index (a flat directory) and the version marker.
+fn remove_index_files(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// The `--source` filter key of a source name: case, Unicode form, tone placement and
+/// spacing ignored.
+pub(crate) fn source_key(name: &str) -> String {
+    let canonical = diembao_core::text::canonical_tones(name);
+    let lower = diembao_core::text::lower(&canonical);
+    lower.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Value of the `script` field of a document written with diacritics.
+pub(crate) const ACCENTED: &str = "accented";
+
+/// Whether at least a quarter of the letter words of the texts have diacritics (Vietnamese
+/// typed with accents; text without them, or with a few, is typed without).
+fn written_with_diacritics(texts: &[&str]) -> bool {
+    let (mut words, mut accented) = (0usize, 0usize);
+    for text in texts {
+        for token in diembao_core::text::tokens(text) {
+            if token.text.chars().any(char::is_alphabetic) {
+                words += 1;
+                if !diembao_core::text::is_unaccented(token.text) {
+                    accented += 1;
+                }
+            }
+        }
+    }
+    words > 0 && accented * 4 >= words
+}
+
+/// ISO week (`2023-W11`) of an instant in Vietnam time. Asia/Ho_Chi_Minh has been UTC+7
+/// without daylight saving since 1975.
+pub fn iso_week(at: DateTime<Utc>) -> String {
+    let local = at.with_timezone(&diembao_core::document::vietnam_offset());
+    let week = local.iso_week();
+    format!("{}-W{:02}", week.year(), week.week())
+}
+
 fn to_tantivy(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
     let mut out = TantivyDocument::default();
     out.add_i64(fields.id, doc.id);
     out.add_text(fields.url, &doc.url);
-    out.add_text(fields.title, &doc.title);
-    out.add_text(fields.title_fold, &doc.title);
-    out.add_text(fields.text, &doc.text);
-    out.add_text(fields.text_fold, &doc.text);
+    let title = diembao_core::text::clean(&doc.title);
+    let text = diembao_core::text::clean(&doc.text);
+    if written_with_diacritics(&[&title, &text]) {
+        out.add_text(fields.script, ACCENTED);
+    }
+    out.add_text(fields.title, title);
+    out.add_text(fields.text, text);
     if let Some(source) = &doc.source {
         out.add_text(fields.source, source);
-        out.add_text(fields.source_fold, source);
+        out.add_text(fields.source_key, source_key(source));
+        out.add_text(fields.source_text, source);
     }
     out.add_text(fields.kind, &doc.kind);
     if let Some(published) = &doc.published {
@@ -269,6 +363,7 @@ fn to_tantivy(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
         fields.date,
         tantivy::DateTime::from_timestamp_secs(doc.date.timestamp()),
     );
+    out.add_text(fields.week, iso_week(doc.date));
     for rule in &doc.rules {
         out.add_text(fields.rules, rule);
         out.add_text(fields.tags, rule);
@@ -277,4 +372,89 @@ fn to_tantivy(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
         out.add_text(fields.tags, category);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn doc(id: i64) -> IndexDoc {
+        IndexDoc {
+            id,
+            url: format!("https://x.vn/{id}"),
+            title: "Chuyển đổi số".into(),
+            text: "Tỉnh đẩy mạnh chuyển đổi số.".into(),
+            source: Some("Báo Ninh Thuận".into()),
+            kind: "article".into(),
+            published: Some("2023-03-13T08:15:00+07:00".into()),
+            date: Utc
+                .with_ymd_and_hms(2023, 3, 13, 1, 15, 0)
+                .single()
+                .expect("date"),
+            rules: Vec::new(),
+            categories: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn reopens_and_resets_an_index_of_another_version() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("index");
+        {
+            let index = SearchIndex::open(&path).expect("open");
+            assert!(!index.was_reset());
+            index.upsert(&[doc(1), doc(2)]).expect("upsert");
+            index.upsert(&[doc(2)]).expect("upsert again");
+            index.commit().expect("commit");
+            index.close_writer();
+        }
+        {
+            let index = SearchIndex::open(&path).expect("reopen");
+            assert!(!index.was_reset());
+            assert_eq!(index.ids().expect("ids"), [1, 2]);
+            index.delete(&[1]).expect("delete");
+            index.commit().expect("commit");
+            assert_eq!(index.ids().expect("ids"), [2]);
+            index.close_writer();
+        }
+        // An index written by an older version (no or another version marker).
+        std::fs::write(path.join(VERSION_FILE), "1\n").expect("marker");
+        let index = SearchIndex::open(&path).expect("open old");
+        assert!(index.was_reset());
+        assert_eq!(index.num_docs(), 0);
+        index.upsert(&[doc(3)]).expect("upsert");
+        index.commit().expect("commit");
+        assert_eq!(index.ids().expect("ids"), [3]);
+        index.close_writer();
+        drop(index);
+        assert!(!SearchIndex::open(&path).expect("open again").was_reset());
+    }
+
+    #[test]
+    fn iso_weeks_in_vietnam_time() {
+        let at = |y, m, d, h| {
+            Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+                .single()
+                .expect("date")
+        };
+        assert_eq!(iso_week(at(2023, 3, 12, 16)), "2023-W10");
+        assert_eq!(iso_week(at(2023, 3, 12, 17)), "2023-W11");
+        assert_eq!(iso_week(at(2021, 1, 3, 10)), "2020-W53");
+        assert_eq!(iso_week(at(2024, 12, 29, 18)), "2025-W01");
+    }
+
+    #[test]
+    fn source_keys_ignore_case_form_and_spacing() {
+        assert_eq!(
+            source_key(" Đài  PT-TH Ninh Thuận "),
+            "đài pt-th ninh thuận"
+        );
+        assert_eq!(
+            source_key("\u{00D0}ÀI PT-TH NINH THUẬN"),
+            "đài pt-th ninh thuận"
+        );
+        assert_eq!(source_key("Hoà Bình"), source_key("hòa bình"));
+    }
 }

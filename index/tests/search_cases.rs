@@ -31,8 +31,8 @@ fn corpus_dir() -> PathBuf {
 
 fn build_index() -> SearchIndex {
     let path = corpus_dir().join("docs.jsonl");
-    let docs = std::fs::read_to_string(&path)
-        .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    let docs =
+        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
     let now = Utc
         .with_ymd_and_hms(2023, 3, 20, 0, 0, 0)
         .single()
@@ -69,8 +69,8 @@ fn build_index() -> SearchIndex {
 
 fn load_cases() -> Vec<Case> {
     let path = corpus_dir().join("queries.jsonl");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())

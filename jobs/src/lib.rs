@@ -10,6 +10,7 @@ mod discovery;
 mod env;
 mod indexer;
 mod ingest;
+pub mod mail;
 mod queue;
 mod tagger;
 

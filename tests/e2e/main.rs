@@ -8,3 +8,4 @@ mod crawl;
 mod faults;
 mod ingest;
 mod inputs;
+mod rules;

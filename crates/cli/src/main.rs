@@ -1,5 +1,6 @@
 //! `diembao`: the one binary. See shared/CONTRACT.md for the command line it promises.
 
+mod bench;
 mod demo;
 mod demo_pack;
 mod sitepack;
@@ -106,6 +107,11 @@ enum Command {
         #[command(subcommand)]
         command: CandidatesCommand,
     },
+    /// Speed figures, measured side by side in one run.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Rebuild the search index from the database.
     Reindex,
     /// Compare the database and the search index.
@@ -136,6 +142,19 @@ enum SourcesCommand {
     List {
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Generated pages over loopback hosts: the whole pipeline against extraction alone.
+    Crawl {
+        #[arg(long, default_value_t = 10_000)]
+        pages: usize,
+        #[arg(long, default_value_t = 50)]
+        hosts: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
     },
 }
 
@@ -444,6 +463,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let env = open_env(&cli, config).await?;
             search(&env, args)
         }
+        Command::Bench { command: BenchCommand::Crawl { pages, hosts, concurrency } } => {
+            let result = bench::crawl(*pages, *hosts, *concurrency).await?;
+            println!("{}", serde_json::to_string_pretty(&result)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Rules { command } => rules_command(&cli, config, command).await,
         Command::Candidates { command } => candidates_command(&cli, config, command).await,
         Command::Reindex => {
@@ -532,6 +556,7 @@ async fn sources_list(env: &Env, json: bool) -> Result<ExitCode> {
     for source in &sources {
         let recent = env.store.documents_since(source.id, week_ago).await?;
         let healthy = source.consecutive_failures == 0;
+        let alert = diembao_store::health_alert(source, Utc::now());
         rows.push(serde_json::json!({
             "id": source.id,
             "name": source.name,
@@ -542,6 +567,7 @@ async fn sources_list(env: &Env, json: bool) -> Result<ExitCode> {
             "enabled": source.enabled,
             "health": {
                 "status": if healthy { "ok" } else { "failing" },
+                "alert": alert,
                 "last_success_at": source.last_success_at.map(|d| d.to_rfc3339()),
                 "last_error_at": source.last_error_at.map(|d| d.to_rfc3339()),
                 "last_error": source.last_error,

@@ -76,8 +76,8 @@ fn run() -> Result<bool, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let value: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| format!("{expected_path}:{}: {e}", i + 1))?;
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("{expected_path}:{}: {e}", i + 1))?;
         let url = value["url"].as_str().unwrap_or_default().to_owned();
         let ids: Vec<String> = value["rules"]
             .as_array()
@@ -217,7 +217,6 @@ fn synthetic_bench(docs: &[diembao_core::NewDocument]) {
     // many rules are candidates in every document; cold: the same shapes
     // with words that never occur (the cost of analysis and the automaton).
     for (name, suffix) in [("hot", ""), ("cold", "zq")] {
-        if std::env::var("ONLY").is_ok_and(|o| o != name) { continue; }
         let mut term = |rng: &mut Rng| -> String {
             let w = &words[rng.below(words.len())];
             let i = rng.below(w.len() - 2);
@@ -253,7 +252,10 @@ fn synthetic_bench(docs: &[diembao_core::NewDocument]) {
         let rules = match parsed {
             Ok(rules) => rules,
             Err(e) => {
-                let line = toml.lines().nth(e.line.saturating_sub(1)).unwrap_or_default();
+                let line = toml
+                    .lines()
+                    .nth(e.line.saturating_sub(1))
+                    .unwrap_or_default();
                 eprintln!("synthetic rules: {e}\n{line}");
                 return;
             }

@@ -14,3 +14,4 @@ pub use document::{DocKind, NewDocument};
 pub use error::InputError;
 pub use source::{SourceKind, SourceSpec};
 pub mod rules;
+pub mod digest;

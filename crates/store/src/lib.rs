@@ -7,6 +7,7 @@
 //! [`Store::connect`] sets the pragma on every new connection of this pool.
 
 pub mod entity;
+mod digest;
 mod queries;
 mod review;
 
@@ -17,6 +18,7 @@ use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
 use sea_orm_migration::MigratorTrait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use digest::*;
 pub use queries::*;
 pub use review::*;
 pub use sea_orm::DbErr;
@@ -92,6 +94,19 @@ impl Store {
         };
         diembao_migrations::Migrator::up(&store.db, None).await?;
         Ok(store)
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails with
+    /// "database is locked" when another writer got in between, instead of waiting.
+    pub async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+        self.db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -173,6 +173,23 @@ impl Store {
     }
 }
 
+/// Failures in a row after which a source raises an alert.
+pub const ALERT_AFTER_FAILURES: i32 = 3;
+
+/// A source's health alert: `failing` after [`ALERT_AFTER_FAILURES`] failed visits in a
+/// row, `silent` when a source that used to publish brought nothing new for ten of its
+/// intervals (at least three days). `None` when healthy.
+pub fn health_alert(source: &Source, now: DateTime<Utc>) -> Option<&'static str> {
+    if source.consecutive_failures >= ALERT_AFTER_FAILURES {
+        return Some("failing");
+    }
+    let quiet_for = chrono::Duration::seconds(Ord::max(source.every_secs * 10, 3 * 86_400));
+    match source.last_document_at {
+        Some(last) if source.documents_total > 0 && now - last > quiet_for => Some("silent"),
+        _ => None,
+    }
+}
+
 // ---------------------------------------------------------------- crawl frontier
 
 /// States of a URL in the crawl frontier.

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::Serialize;
 
@@ -68,7 +68,7 @@ impl Store {
         sha256: &str,
         actor: &str,
     ) -> Result<(RuleVersion, bool), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let now = Utc::now();
         let set = match rule_sets::Entity::find().filter(rule_sets::Column::Name.eq(name)).one(&txn).await? {
             Some(set) => set,
@@ -150,7 +150,7 @@ impl Store {
         active_versions: &[i64],
         found: &[(i64, NewMatch)],
     ) -> Result<Option<(i64, bool)>, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let now = Utc::now();
         // Close the open matches of retired versions, and of active versions that no longer fire.
         let open = matches::Entity::find()
@@ -265,7 +265,7 @@ impl Store {
         if reviewer.trim().is_empty() {
             return Err(StoreError::Invalid("a decision needs a named reviewer".into()));
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let now = Utc::now();
         let candidate = candidates::Entity::find_by_id(id)
             .one(&txn)
@@ -303,7 +303,7 @@ impl Store {
 
     /// Assigns a candidate to a reviewer (audit-logged).
     pub async fn assign_candidate(&self, id: i64, assignee: Option<&str>, actor: &str) -> Result<Candidate, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let candidate = candidates::Entity::find_by_id(id)
             .one(&txn)
             .await?

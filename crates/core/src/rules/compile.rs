@@ -36,7 +36,10 @@ pub(super) type FieldMask = u8;
 #[derive(Debug, Clone)]
 pub(super) enum Plan {
     /// Occurrences of a literal in the given fields.
-    Lit { lit: u32, fields: FieldMask },
+    Lit {
+        lit: u32,
+        fields: FieldMask,
+    },
     /// `"a b c"~slop`: the literals in order, same field and sentence, at most
     /// `slop` extra words in between altogether.
     Slop {
@@ -45,7 +48,10 @@ pub(super) enum Plan {
         fields: FieldMask,
     },
     /// Every `pos` plan matches and no `neg` plan does.
-    And { pos: Vec<Plan>, neg: Vec<Plan> },
+    And {
+        pos: Vec<Plan>,
+        neg: Vec<Plan>,
+    },
     Or(Vec<Plan>),
     Near {
         left: Box<Plan>,
@@ -361,11 +367,7 @@ impl Engine {
         &self.normalised
     }
 
-    pub fn evaluate(
-        &self,
-        doc: &super::DocFields<'_>,
-        rules: &[Rule],
-    ) -> Vec<super::RuleMatch> {
+    pub fn evaluate(&self, doc: &super::DocFields<'_>, rules: &[Rule]) -> Vec<super::RuleMatch> {
         eval::evaluate(self, doc, rules)
     }
 }

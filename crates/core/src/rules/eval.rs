@@ -386,9 +386,8 @@ impl Ctx<'_, '_> {
             let mut ok = true;
             for &(nfrom, nto) in rest {
                 let next = &self.occurrences[nfrom..nto];
-                let at = next.partition_point(|n| {
-                    (n.field, n.sentence, n.lo) <= (o.field, o.sentence, hi)
-                });
+                let at = next
+                    .partition_point(|n| (n.field, n.sentence, n.lo) <= (o.field, o.sentence, hi));
                 match next.get(at) {
                     Some(n) if n.field == o.field && n.sentence == o.sentence => {
                         extra = extra.saturating_add(n.lo - hi - 1);
@@ -423,7 +422,13 @@ impl Ctx<'_, '_> {
     /// Pairs of a left and a right span, distinct, in the same field and
     /// sentence, with at most `distance` words between them (left first if
     /// `ordered`); each pair gives its covering span.
-    fn near(&mut self, left: &[Span], mut by_lo: Vec<Span>, distance: u32, ordered: bool) -> Vec<Span> {
+    fn near(
+        &mut self,
+        left: &[Span],
+        mut by_lo: Vec<Span>,
+        distance: u32,
+        ordered: bool,
+    ) -> Vec<Span> {
         by_lo.sort_unstable_by_key(|s| (s.field, s.sentence, s.lo));
         let by_hi = if ordered {
             Vec::new()
@@ -436,7 +441,8 @@ impl Ctx<'_, '_> {
         let mut out = Vec::new();
         for x in left {
             // y after x: x.hi < y.lo <= x.hi + 1 + distance.
-            let from = by_lo.partition_point(|y| (y.field, y.sentence, y.lo) <= (x.field, x.sentence, x.hi));
+            let from = by_lo
+                .partition_point(|y| (y.field, y.sentence, y.lo) <= (x.field, x.sentence, x.hi));
             for y in &by_lo[from..] {
                 if y.field != x.field
                     || y.sentence != x.sentence
@@ -449,7 +455,9 @@ impl Ctx<'_, '_> {
             if !ordered {
                 // y before x: x.lo - 1 - distance <= y.hi < x.lo.
                 let lowest = u32::try_from(u64::from(x.lo).saturating_sub(reach)).unwrap_or(0);
-                let from = by_hi.partition_point(|y| (y.field, y.sentence, y.hi) < (x.field, x.sentence, lowest));
+                let from = by_hi.partition_point(|y| {
+                    (y.field, y.sentence, y.hi) < (x.field, x.sentence, lowest)
+                });
                 for y in &by_hi[from..] {
                     if y.field != x.field || y.sentence != x.sentence || y.hi >= x.lo {
                         break;

@@ -1,7 +1,7 @@
 //! `rules.toml`: reading the file, with line and column for every error.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -91,18 +91,14 @@ pub fn parse_rules(toml_text: &str) -> Result<RuleSet, RuleError> {
 
     let mut rules = Vec::with_capacity(entries.len());
     let mut queries = Vec::with_capacity(entries.len());
-    let mut ids = HashSet::new();
+    let mut ids = HashMap::new();
     for (start, table) in entries {
         let rule = read_rule(toml_text, start, table, &mut ids)?;
-        let query = table_get(table, "query").ok_or_else(|| {
-            at(
-                start,
-                Some(&rule.id),
-                "missing `query`".to_owned(),
-            )
-        })?;
+        let query = table_get(table, "query")
+            .ok_or_else(|| at(start, Some(&rule.id), "missing `query`".to_owned()))?;
         let parsed = parse_query(&rule.query).map_err(|e| {
-            let offset = query.span().start + raw_offset(toml_text, query.span(), &rule.query, e.offset);
+            let offset =
+                query.span().start + raw_offset(toml_text, query.span(), &rule.query, e.offset);
             at(offset, Some(&rule.id), e.message)
         })?;
         rules.push(rule);
@@ -132,7 +128,7 @@ fn read_rule(
     text: &str,
     header: usize,
     table: &Table<'_>,
-    ids: &mut HashSet<String>,
+    ids: &mut HashMap<String, usize>,
 ) -> Result<Rule, RuleError> {
     let at = |offset: usize, rule_id: Option<&str>, message: String| {
         let (line, column) = line_column(text, offset);
@@ -163,8 +159,13 @@ fn read_rule(
             if !valid_id(&id) {
                 return Err(at(offset, Some(&id), ID_MESSAGE.to_owned()));
             }
-            if !ids.insert(id.clone()) {
-                return Err(at(offset, Some(&id), "duplicate rule id".to_owned()));
+            let line = line_column(text, header).0;
+            if let Some(first) = ids.insert(id.clone(), line) {
+                return Err(at(
+                    offset,
+                    Some(&id),
+                    format!("duplicate rule id (first used by the rule on line {first})"),
+                ));
             }
             id
         }
@@ -357,9 +358,7 @@ fn guess_rule_id(text: &str, offset: usize) -> Option<String> {
     let offset = offset.min(text.len());
     let mut start = text.get(..offset)?.rfind("[[rule]]")?;
     start += "[[rule]]".len();
-    let end = text[start..]
-        .find("\n[")
-        .map_or(text.len(), |i| start + i);
+    let end = text[start..].find("\n[").map_or(text.len(), |i| start + i);
     for line in text[start..end].lines() {
         let line = line.trim_start();
         let Some(rest) = line.strip_prefix("id") else {

@@ -64,16 +64,29 @@
 //!   the cheapest operand's trigger set for an AND or NEAR).
 //!
 //! [`RuleSet::evaluate`] analyses the document once: it tokenises the fields
-//! some rule uses, computes each token's keys, and writes the folded tokens
+//! some rule uses ([`crate::text::tokens`]; URLs into runs of letters and
+//! digits), computes each token's folded key, and writes the folded tokens
 //! into one string (` a b | c # d `: `|` at a sentence end, `#` between
 //! fields, so a pattern never spans either). One overlapping automaton pass
-//! finds every literal candidate; each one is verified syllable by syllable
-//! against the accented keys, giving the literal occurrences. The rules whose
-//! trigger set meets the literals found are the candidates; a candidate whose
-//! requirement is not satisfied by the literals found is dropped; the rest
-//! run their plan over the occurrences of their own literals only. The cost
-//! of a document is thus the text (tokenising and one automaton pass) plus
-//! the work on the literals actually present, not rules × text.
+//! gives the *hits*: (pattern, first token). Then:
+//!
+//! 1. a literal *may occur* if its pattern was hit (the folded form is there;
+//!    accents are not checked yet, so this over-approximates);
+//! 2. the *candidates* are the rules with a trigger literal that may occur;
+//! 3. a candidate whose requirement does not hold over the literals that may
+//!    occur is dropped (its positive part cannot be satisfied), without
+//!    looking at the text;
+//! 4. the others run their plan. A plan reads the occurrences of its own
+//!    literals only: the hits of the literal's pattern verified syllable by
+//!    syllable against the accented keys, computed on first use per document
+//!    (the accented key of a token, [`crate::text::analysis_key`], likewise).
+//!    AND/OR/NEAR nodes skip operands whose requirement cannot hold.
+//!
+//! The cost of a document is thus its text (tokenising, folding, one
+//! automaton pass) plus work on the literals actually present, never rules ×
+//! text: a rule none of whose trigger literals occurs costs nothing. A query
+//! made only of negations is rejected at parse time, so every rule has a
+//! trigger set.
 
 mod compile;
 mod eval;
@@ -286,10 +299,7 @@ impl RuleSet {
                 return Err(err(1, "`fields` must not be empty".to_owned()));
             }
             let query = parse_query(&rule.query).map_err(|e| {
-                let column = rule.query[..e.offset.min(rule.query.len())]
-                    .chars()
-                    .count()
-                    + 1;
+                let column = rule.query[..e.offset.min(rule.query.len())].chars().count() + 1;
                 err(column, e.message)
             })?;
             parsed.push(query);

@@ -130,11 +130,17 @@ enum Kind {
     Or,
     And,
     Not,
-    Near { distance: u32, ordered: bool },
+    Near {
+        distance: u32,
+        ordered: bool,
+    },
     Field(Field),
     /// A bare word run (may hold several syllables or a trailing `*`).
     Word(String),
-    Phrase { text: String, slop: Option<u32> },
+    Phrase {
+        text: String,
+        slop: Option<u32>,
+    },
 }
 
 impl Kind {
@@ -244,7 +250,12 @@ fn lex(source: &str) -> Result<Vec<Tok>, QueryError> {
 
 /// A run of non-space characters other than parentheses and quotes: an
 /// operator, a field prefix or a word.
-fn lex_run(run: &str, start: usize, out: &mut Vec<Tok>, next: &mut usize) -> Result<(), QueryError> {
+fn lex_run(
+    run: &str,
+    start: usize,
+    out: &mut Vec<Tok>,
+    next: &mut usize,
+) -> Result<(), QueryError> {
     let kind = match run {
         "OR" => Kind::Or,
         "AND" => Kind::And,
@@ -273,8 +284,13 @@ fn lex_run(run: &str, start: usize, out: &mut Vec<Tok>, next: &mut usize) -> Res
                 Kind::Near { distance, ordered }
             } else if let Some(colon) = run.find(':').filter(|&c| {
                 // Right after `field:` a colon is part of the word (`url:https://…`).
-                !matches!(out.last(), Some(Tok { kind: Kind::Field(_), .. }))
-                    && c > 0
+                !matches!(
+                    out.last(),
+                    Some(Tok {
+                        kind: Kind::Field(_),
+                        ..
+                    })
+                ) && c > 0
                     && run[..c].bytes().all(|b| b.is_ascii_alphabetic())
             }) {
                 let name = &run[..colon];
@@ -381,7 +397,13 @@ impl Parser {
 
     fn near(&mut self) -> Result<Expr, QueryError> {
         let mut left = self.unary()?;
+        // Each link of a NEAR chain nests the tree one level deeper.
+        let depth = self.depth;
         while let Some(&Kind::Near { distance, ordered }) = self.peek_kind() {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(QueryError::new(self.offset(), "query nested too deeply"));
+            }
             self.bump();
             let right = self.unary()?;
             left = Expr::Near {
@@ -391,6 +413,7 @@ impl Parser {
                 ordered,
             };
         }
+        self.depth = depth;
         Ok(left)
     }
 
@@ -419,7 +442,10 @@ impl Parser {
     fn atom(&mut self) -> Result<Expr, QueryError> {
         let offset = self.offset();
         let Some(tok) = self.bump() else {
-            return Err(QueryError::new(offset, "expected a term, found the end of the query"));
+            return Err(QueryError::new(
+                offset,
+                "expected a term, found the end of the query",
+            ));
         };
         match tok.kind {
             Kind::LParen => {
@@ -583,7 +609,10 @@ impl fmt::Display for Term {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let joined = self.words.join(" ");
         let star = if self.prefix { "*" } else { "" };
-        if self.quoted || self.words.len() > 1 {
+        // Quoted when written so, or when it would read back as an operator.
+        let keyword =
+            !self.prefix && matches!(joined.as_str(), "OR" | "AND" | "NOT" | "NEAR" | "ONEAR");
+        if self.quoted || keyword || self.words.len() > 1 {
             write!(f, "\"{joined}{star}\"")?;
             if let Some(n) = self.slop {
                 write!(f, "~{n}")?;
@@ -624,7 +653,10 @@ impl fmt::Display for Expr {
                 let o = if *ordered { "O" } else { "" };
                 write!(f, "({left} {o}NEAR/{distance} {right})")
             }
-            Expr::Scoped(field, inner) => write!(f, "{}:{inner}", field.as_str()),
+            Expr::Scoped(field, inner) => match **inner {
+                Expr::Not(..) | Expr::Scoped(..) => write!(f, "{}:({inner})", field.as_str()),
+                _ => write!(f, "{}:{inner}", field.as_str()),
+            },
         }
     }
 }

@@ -29,26 +29,23 @@ pub fn sniff_encoding(body: &[u8], content_type: Option<&str>) -> &'static Encod
     if let Some((enc, _)) = Encoding::for_bom(body) {
         return enc;
     }
-    let declared = content_type
-        .and_then(charset_from_content_type)
-        .or_else(|| meta_charset(&body[..body.len().min(META_PRESCAN_BYTES)]));
-    match declared {
-        Some(enc) if enc == UTF_8 => {
-            if looks_like_broken_utf8(body) {
-                detect(body)
-            } else {
-                UTF_8
+    let header = content_type.and_then(charset_from_content_type);
+    let meta = meta_charset(&body[..body.len().min(META_PRESCAN_BYTES)]);
+    // The header outranks <meta>, but a label contradicted by the bytes is
+    // skipped: UTF-8 declared on invalid UTF-8, or a legacy charset declared on
+    // valid non-ASCII UTF-8 (a common CMS misconfiguration).
+    for declared in [header, meta].into_iter().flatten() {
+        if declared == UTF_8 {
+            if !looks_like_broken_utf8(body) {
+                return UTF_8;
             }
+        } else if is_non_ascii_utf8(body) {
+            return UTF_8;
+        } else {
+            return declared;
         }
-        Some(enc) => {
-            if is_non_ascii_utf8(body) {
-                UTF_8
-            } else {
-                enc
-            }
-        }
-        None => detect(body),
     }
+    detect(body)
 }
 
 /// Map a label to an encoding the way browsers do for HTML documents.
@@ -319,6 +316,15 @@ mod tests {
         assert_eq!(s, "Hòa\nb\tcĐ");
         let (s, _) = decode_html("<p>Ho\u{0300}a\r\nbi\u{0300}nh</p>".as_bytes(), None);
         assert_eq!(s, "<p>Hòa\nbình</p>");
+    }
+
+    #[test]
+    fn broken_utf8_header_falls_back_to_meta() {
+        let mut b = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1258\"><p>".to_vec();
+        b.extend(w1258("Người dân được hướng dẫn nộp hồ sơ trực tuyến ").repeat(3));
+        let (s, e) = decode_html(&b, Some("text/html; charset=utf-8"));
+        assert_eq!(e.name(), "windows-1258");
+        assert!(s.contains("hướng dẫn"), "{s}");
     }
 
     #[test]

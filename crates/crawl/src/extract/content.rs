@@ -647,6 +647,13 @@ fn is_source_line(s: &str) -> bool {
 
 /// Strip "bởi", "By", "Tác giả:" etc. from a byline.
 pub(crate) fn clean_byline(s: &str) -> Option<String> {
+    // "Thu Hà | 13/03/2023 08:15", "Thu Hà - Cập nhật 08:15": keep the part
+    // without digits
+    let s = s
+        .split(['|', '·', '•', '\n'])
+        .flat_map(|p| p.split(" - ").flat_map(|q| q.split(" – ")))
+        .map(str::trim)
+        .find(|p| !p.is_empty() && !p.bytes().any(|b| b.is_ascii_digit()))?;
     let mut t = s
         .trim()
         .trim_matches(|c: char| c == '-' || c == '|' || c == '–' || c.is_whitespace());
@@ -690,10 +697,35 @@ pub(crate) fn clean_byline(s: &str) -> Option<String> {
     if n < 2 || n > 60 || t.split_whitespace().count() > 7 {
         return None;
     }
-    if t.contains('@') || t.starts_with("http") {
+    if t.contains('@') || t.starts_with("http") || is_generic_author(t) {
         return None;
     }
     Some(t.to_string())
+}
+
+/// Placeholder bylines that name no person.
+fn is_generic_author(t: &str) -> bool {
+    matches!(
+        fold_words(t).as_str(),
+        "admin"
+            | "administrator"
+            | "ban bien tap"
+            | "bbt"
+            | "toa soan"
+            | "pv"
+            | "ctv"
+            | "phong vien"
+            | "nhom pv"
+            | "nhom phong vien"
+            | "editor"
+            | "editors"
+            | "staff"
+            | "guest"
+            | "unknown"
+            | "anonymous"
+            | "an danh"
+            | "khach"
+    )
 }
 
 /// Everything the extractor derives from the body.
@@ -942,38 +974,81 @@ impl Analysis<'_, '_> {
         let mut modified = None;
         let c_end = container.map(|c| self.dom.nodes[c as usize].end);
         for (u, dist) in self.units_near(headline, container, 8, 10) {
-            if self.own_chars[u as usize] > 120 || self.dom.nodes[u as usize].flags & F_IGNORED != 0
-            {
+            if c_end.is_some_and(|e| u >= e) {
                 continue;
             }
-            if let Some(e) = c_end
-                && u >= e
-            {
-                continue;
-            }
-            if self.dom.nodes[u as usize].flags & F_IN_HEADING != 0 {
-                continue;
-            }
-            let t = self.own_text(u);
-            if !is_date_line(&t, fetched_at) {
-                continue;
-            }
-            let Some(d) = parse_vietnamese_date(&t, fetched_at) else {
-                continue;
-            };
-            if super::dates::is_update_line(&t) {
-                if modified.is_none() {
-                    modified = Some(d);
+            self.date_candidate(u, dist as i32, fetched_at, &mut best, &mut modified);
+        }
+        // Only an update line near the headline: it is the page's date.
+        if best.is_none()
+            && let Some(m) = modified
+        {
+            best = Some((0, m));
+        }
+        // Some templates print the date only under the article (with the
+        // byline): the last units of the body and the few after it.
+        if best.is_none()
+            && let (Some(c), Some(e)) = (container, c_end)
+        {
+            let pos = self.units.partition_point(|&u| u < e);
+            let start = pos.saturating_sub(3).max(self.units.partition_point(|&u| u < c));
+            for (k, &u) in self.units.iter().enumerate().skip(start).take(pos - start + 4) {
+                // not inside comments or other large boilerplate
+                let mut x = self.dom.nodes[u as usize].parent;
+                let mut in_boiler = false;
+                while x != NONE && x != c {
+                    if self.neg_own[x as usize] && self.tot_chars[x as usize] > 300 {
+                        in_boiler = true;
+                        break;
+                    }
+                    x = self.dom.nodes[x as usize].parent;
                 }
-                continue;
-            }
-            let has_time = d.time() != chrono::NaiveTime::MIN;
-            let score = dist as i32 + if has_time { 0 } else { 6 };
-            if best.is_none_or(|(s, _)| score < s) {
-                best = Some((score, d));
+                // not an item of a link list (dates of related articles)
+                let p = self.dom.nodes[u as usize].parent;
+                let listy = self.own_link[u as usize] > 0
+                    || (p != NONE && self.link_density(p) > 0.3)
+                    || self.dom.nodes[u as usize].flags & F_IN_LINK != 0;
+                if !in_boiler && !listy {
+                    let dist = 20 + k.abs_diff(pos) as i32;
+                    self.date_candidate(u, dist, fetched_at, &mut best, &mut modified);
+                }
             }
         }
         (best.map(|x| x.1), modified)
+    }
+
+    /// Offer unit `u` as a visible date line at distance `dist` from the headline.
+    fn date_candidate(
+        &self,
+        u: u32,
+        dist: i32,
+        fetched_at: DateTime<Utc>,
+        best: &mut Option<(i32, chrono::DateTime<chrono::FixedOffset>)>,
+        modified: &mut Option<chrono::DateTime<chrono::FixedOffset>>,
+    ) {
+        if self.own_chars[u as usize] > 120
+            || self.dom.nodes[u as usize].flags & (F_IGNORED | F_IN_HEADING) != 0
+        {
+            return;
+        }
+        let t = self.own_text(u);
+        if !is_date_line(&t, fetched_at) {
+            return;
+        }
+        let Some(d) = parse_vietnamese_date(&t, fetched_at) else {
+            return;
+        };
+        if super::dates::is_update_line(&t) {
+            if modified.is_none() {
+                *modified = Some(d);
+            }
+            return;
+        }
+        let has_time = d.time() != chrono::NaiveTime::MIN;
+        let score = dist + if has_time { 0 } else { 6 };
+        if best.is_none_or(|(s, _)| score < s) {
+            *best = Some((score, d));
+        }
     }
 
     /// Byline element near the headline (class author/byline, itemprop=author).
@@ -1013,6 +1088,33 @@ impl Analysis<'_, '_> {
                 && node.el.is_some()
                 && self.tot_chars[i as usize] <= 80
             {
+                if let Some(b) = clean_byline(&self.dom.text_of(i)) {
+                    return Some(b);
+                }
+                i = node.end;
+                continue;
+            }
+            i += 1;
+        }
+        // an author box inside the body or right after it (not inside a
+        // large boilerplate region such as the comments)
+        let Some(c) = container else { return None };
+        let c_end = self.dom.nodes[c as usize].end;
+        let after = self
+            .units
+            .iter()
+            .copied()
+            .filter(|&u| u >= c_end)
+            .nth(4)
+            .unwrap_or(self.dom.nodes.len() as u32);
+        let mut i = c;
+        while i < after {
+            let node = &self.dom.nodes[i as usize];
+            if node.flags & F_IGNORED != 0 || (self.neg_own[i as usize] && self.tot_chars[i as usize] > 300) {
+                i = node.end;
+                continue;
+            }
+            if node.flags & F_BYLINE_HINT != 0 && node.el.is_some() && self.tot_chars[i as usize] <= 80 {
                 if let Some(b) = clean_byline(&self.dom.text_of(i)) {
                     return Some(b);
                 }

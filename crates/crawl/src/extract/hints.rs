@@ -158,6 +158,9 @@ fn is_strong_pos(name: &str) -> bool {
         || name.ends_with("article__content")
 }
 
+/// Lede (sapo) class words. English "standfirst"/"dek"/"subtitle" name
+/// subtitles that reference texts leave out; Vietnamese templates call the
+/// lede, which they include, sapo / lead / tomtat / summary / description.
 fn lede_token(t: &str) -> bool {
     matches!(
         t,
@@ -167,14 +170,8 @@ fn lede_token(t: &str) -> bool {
             | "summary"
             | "excerpt"
             | "intro"
-            | "standfirst"
             | "chapeau"
             | "tomtat"
-            | "deck"
-            | "dek"
-            | "abstract"
-            | "subtitle"
-            | "subheadline"
             | "description"
             | "desc"
             | "trichdan"
@@ -200,7 +197,7 @@ fn byline_token(t: &str) -> bool {
 fn caption_token(t: &str) -> bool {
     matches!(
         t,
-        "caption" | "figcaption" | "credit" | "credits" | "chuthich" | "cap" | "captiontext"
+        "caption" | "figcaption" | "credit" | "credits" | "chuthich" | "captiontext"
     ) || (t.len() > 7 && t.ends_with("caption"))
 }
 

@@ -15,7 +15,9 @@
 //!
 //! Limits: bodies over [`MAX_INPUT_BYTES`] are rejected with
 //! [`ExtractError::TooLarge`]; bodies over [`MAX_PARSE_BYTES`] are truncated to
-//! that size before decoding and parsing.
+//! that size before decoding and parsing; element nesting deeper than
+//! [`MAX_NESTING`] is flattened before parsing (html5ever's scope checks are
+//! quadratic in depth).
 
 mod charset;
 mod content;
@@ -25,6 +27,7 @@ mod fold;
 mod hints;
 mod lang;
 mod meta;
+mod nesting;
 mod title;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -36,6 +39,9 @@ pub use dates::parse_vietnamese_date;
 
 /// Bodies larger than this are truncated before parsing (8 MiB).
 pub const MAX_PARSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Element nesting kept before parsing; deeper start tags are dropped.
+pub const MAX_NESTING: usize = nesting::MAX_DEPTH;
 
 /// Bodies larger than this are refused outright (256 MiB).
 pub const MAX_INPUT_BYTES: usize = 256 * 1024 * 1024;
@@ -147,6 +153,7 @@ pub fn extract(input: &ExtractInput<'_>) -> Result<Extracted, ExtractError> {
     // the parse, and hrefs must keep their bytes).
     let enc = charset::sniff_encoding(body, input.content_type);
     let (html_text, _, _) = enc.decode(body);
+    let html_text = nesting::limit_depth(&html_text);
     let html = scraper::Html::parse_document(&html_text);
     let dom = dom::Dom::build(&html);
     let meta = meta::collect(&dom, input.url, input.fetched_at);
@@ -322,6 +329,7 @@ pub fn debug_explain(input: &ExtractInput<'_>) -> String {
     use std::fmt::Write;
     let body = &input.body[..input.body.len().min(MAX_PARSE_BYTES)];
     let (html_text, enc) = decode_html(body, input.content_type);
+    let html_text = nesting::limit_depth(&html_text);
     let html = scraper::Html::parse_document(&html_text);
     let dom = dom::Dom::build(&html);
     let meta = meta::collect(&dom, input.url, input.fetched_at);

@@ -186,14 +186,21 @@ pub(crate) fn choose(
     let keys = site_keys(&meta.site_names, host);
     let strip = |s: &String| strip_site_affix(s, &keys);
 
-    // 1. JSON-LD headline
-    if let Some(ld) = meta
-        .ld_headline
-        .as_ref()
-        .map(strip)
-        .filter(|s| !s.is_empty())
-    {
-        let node = find_element(an, &ld).or_else(|| h1_like(an, &ld));
+    // 1. JSON-LD headline (unless cut short: then the <h1> it starts)
+    if let Some(ld) = meta.ld_headline.as_ref().map(strip).filter(|s| !s.is_empty()) {
+        if let Some(node) = find_element(an, &ld) {
+            return (Some(ld), Some(node));
+        }
+        let node = h1_like(an, &ld);
+        if let Some(h) = node {
+            let full = dom.text_of(h);
+            let cut = ld.trim_end_matches(['.', '…', ' ']);
+            if fold_alnum(&full).starts_with(&fold_alnum(cut))
+                && full.chars().count() > cut.chars().count() + 3
+            {
+                return (Some(strip(&full)), node);
+            }
+        }
         return (Some(ld), node);
     }
 

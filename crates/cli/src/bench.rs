@@ -1,0 +1,162 @@
+//! `diembao bench`: speed figures measured side by side in one run (never a timed test).
+//!
+//! `bench crawl` generates a pack of article pages over many loopback hosts, crawls it
+//! through the whole pipeline (queue → fetch → extract → store → index → tag) with
+//! politeness delays off, then runs extraction alone over the same pages, and reports
+//! both rates, their ratio and the peak resident memory.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Result;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use chrono::Utc;
+use serde::Serialize;
+
+use diembao_core::config::Config;
+use diembao_jobs::{Env, EnvOptions};
+
+const SYLLABLES: &[&str] = &[
+    "chuyển", "đổi", "số", "tỉnh", "Ninh", "Thuận", "người", "dân", "công", "tác", "phát", "triển", "kinh", "tế", "xã",
+    "hội", "năm", "2023", "huyện", "thành", "phố", "Phan", "Rang", "du", "lịch", "biển", "nông", "nghiệp", "nho",
+    "táo", "điện", "gió", "mặt", "trời", "an", "toàn", "thông", "tin", "giáo", "dục", "y", "tế", "bệnh", "viện",
+    "học", "sinh", "đường", "giao", "thông", "chính", "quyền", "cán", "bộ", "tổ", "chức", "hoạt", "động", "được",
+    "của", "và", "các", "những", "trong", "cho", "với", "đã", "sẽ", "đang", "theo", "này", "một", "có", "không",
+];
+
+/// A deterministic pseudo-random generator (no dependency, reproducible figures).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> usize {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) as usize
+    }
+
+    fn words(&mut self, n: usize) -> String {
+        (0..n).map(|_| SYLLABLES[self.next() % SYLLABLES.len()]).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// One generated article page (about 6 KB of HTML with navigation and footer boilerplate).
+pub fn article_page(host: usize, page: usize) -> String {
+    let mut rng = Lcg((host as u64) << 32 | page as u64);
+    let title = rng.words(10);
+    let paragraphs: String = (0..8).map(|_| format!("<p>{}.</p>", rng.words(60))).collect();
+    let nav: String = (0..15).map(|i| format!("<li><a href=\"/muc-{i}/\">{}</a></li>", rng.words(2))).collect();
+    let related: String = (0..5).map(|i| format!("<li><a href=\"/bai-{i}.html\">{}</a></li>", rng.words(8))).collect();
+    let day = 1 + page % 28;
+    format!(
+        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>{title} - Báo Số {host}</title>\
+         <meta property=\"article:published_time\" content=\"2023-03-{day:02}T08:15:00+07:00\"></head><body>\
+         <header><nav><ul>{nav}</ul></nav></header><main><article><h1>{title}</h1><p class=\"byline\">Phóng viên {host}</p>\
+         <div class=\"content\">{paragraphs}</div></article><aside><h3>Tin liên quan</h3><ul>{related}</ul></aside></main>\
+         <footer><p>© 2023 Báo Số {host}. Giấy phép số {host}/GP-BTTTT.</p></footer></body></html>"
+    )
+}
+
+struct Site {
+    host: usize,
+    pages: usize,
+    origin: String,
+}
+
+async fn serve_page(State(site): State<Arc<Site>>, Path(name): Path<String>) -> impl IntoResponse {
+    if name == "sitemap.xml" {
+        let urls: String = (0..site.pages).map(|p| format!("<url><loc>{}/bai-{p}.html</loc></url>", site.origin)).collect();
+        return (
+            [(header::CONTENT_TYPE, "application/xml")],
+            format!("<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{urls}</urlset>"),
+        );
+    }
+    let page = name.trim_start_matches("bai-").trim_end_matches(".html").parse().unwrap_or(0);
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], article_page(site.host, page))
+}
+
+#[derive(Serialize)]
+pub struct CrawlBench {
+    pub pages: usize,
+    pub hosts: usize,
+    pub stored: u64,
+    pub pipeline_seconds: f64,
+    pub pipeline_pages_per_sec: f64,
+    pub extract_seconds: f64,
+    pub extract_pages_per_sec: f64,
+    pub ratio: f64,
+    pub peak_rss_mb: f64,
+}
+
+/// Peak resident set size of this process, from /proc (Linux).
+pub fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<CrawlBench> {
+    let per_host = pages.div_ceil(hosts);
+    let mut sources = String::new();
+    let mut bodies: Vec<(String, Vec<u8>)> = Vec::with_capacity(pages);
+    for host in 0..hosts {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let origin = format!("http://{}", listener.local_addr()?);
+        let count = per_host.min(pages - (host * per_host).min(pages));
+        for page in 0..count {
+            bodies.push((format!("{origin}/bai-{page}.html"), article_page(host, page).into_bytes()));
+        }
+        sources.push_str(&format!("[[source]]\nname = \"Báo Số {host}\"\nkind = \"sitemap\"\nurl = \"{origin}/sitemap.xml\"\n\n"));
+        let site = Arc::new(Site { host, pages: count, origin });
+        let app = axum::Router::new().route("/{name}", axum::routing::get(serve_page)).with_state(site);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+    }
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::default();
+    config.crawl.allow_private_network = true;
+    config.crawl.per_host_delay_ms = 0;
+    config.crawl.per_host_concurrency = 8;
+    config.crawl.concurrency = concurrency.max(1) * 2;
+    let database_url = format!("sqlite://{}", dir.path().join("bench.sqlite").display());
+    let env = Env::open(EnvOptions { data_dir: dir.path().to_path_buf(), database_url, config }).await?;
+    for spec in diembao_core::source::parse_sources(&sources).sources {
+        env.store.upsert_source(&spec).await?;
+    }
+    eprintln!("bench: crawling {} pages over {hosts} hosts…", bodies.len());
+    let started = Instant::now();
+    let summary = env.crawl_once(concurrency, |_, _| {}).await?;
+    let pipeline_seconds = started.elapsed().as_secs_f64();
+    let stored = summary.new;
+
+    eprintln!("bench: extraction only over the same pages…");
+    let started = Instant::now();
+    let fetched_at = Utc::now();
+    let mut extracted = 0usize;
+    for (url, body) in &bodies {
+        let url = url::Url::parse(url)?;
+        let input = diembao_crawl::extract::ExtractInput { body, url: &url, content_type: Some("text/html; charset=utf-8"), fetched_at };
+        if diembao_crawl::extract::extract(&input).is_ok() {
+            extracted += 1;
+        }
+    }
+    let extract_seconds = started.elapsed().as_secs_f64();
+    let pipeline_rate = stored as f64 / pipeline_seconds;
+    let extract_rate = extracted as f64 / extract_seconds;
+    Ok(CrawlBench {
+        pages: bodies.len(),
+        hosts,
+        stored,
+        pipeline_seconds,
+        pipeline_pages_per_sec: pipeline_rate,
+        extract_seconds,
+        extract_pages_per_sec: extract_rate,
+        ratio: pipeline_rate / extract_rate,
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
