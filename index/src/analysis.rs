@@ -73,6 +73,14 @@ pub fn fold_term(folded: &str) -> String {
 /// The words of a text, with their keys and positions. Offsets refer to `input` as given;
 /// pass clean text ([`text::clean`]) so that offsets, keys and display agree.
 pub fn words(input: &str) -> Vec<Word> {
+    words_where(input, |_, _| true)
+}
+
+/// [`words`], analysing only the words whose folded key may start with `first` and have
+/// `len` characters (`wanted(first, len)`); the others are left out (positions are kept,
+/// so a gap shows where they were). Much cheaper when few words are wanted (snippets).
+/// `input` must be clean text (NFC).
+pub fn words_where(input: &str, wanted: impl Fn(char, usize) -> bool) -> Vec<Word> {
     let mut out = Vec::new();
     // Extra positions taken by tokens split into several words.
     let mut extra: u32 = 0;
@@ -81,6 +89,11 @@ pub fn words(input: &str) -> Vec<Word> {
         let mut n: u32 = 0;
         for (start, end) in split_token(token.text) {
             let piece = &token.text[start..end];
+            let position = base.saturating_add(n);
+            n += 1;
+            if !wanted_piece(piece, &wanted) {
+                continue;
+            }
             let (exact, folded, unaccented) = keys(piece);
             if exact.is_empty() {
                 continue;
@@ -88,16 +101,45 @@ pub fn words(input: &str) -> Vec<Word> {
             out.push(Word {
                 start: token.start + start,
                 end: token.start + end,
-                position: base.saturating_add(n),
+                position,
                 exact,
                 folded,
                 unaccented,
             });
-            n += 1;
         }
         extra = extra.saturating_add(n.saturating_sub(1));
     }
     out
+}
+
+/// Whether the folded key of `piece` may start with a wanted letter and have a wanted
+/// length (a letter of clean text folds to one letter).
+fn wanted_piece(piece: &str, wanted: &impl Fn(char, usize) -> bool) -> bool {
+    if is_number(piece) {
+        let number = normalize_number(piece);
+        return number
+            .chars()
+            .next()
+            .is_some_and(|first| wanted(first, number.chars().count()));
+    }
+    let Some(first) = piece.chars().next() else {
+        return false;
+    };
+    let first = if first.is_ascii() {
+        first.to_ascii_lowercase()
+    } else {
+        text::fold(first.encode_utf8(&mut [0; 4]))
+            .chars()
+            .next()
+            .map_or(first, |c| c.to_lowercase().next().unwrap_or(c))
+    };
+    wanted(first, piece.chars().count())
+}
+
+fn is_number(piece: &str) -> bool {
+    piece
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
 }
 
 /// `(exact, folded, unaccented)` of one piece of a token.
@@ -379,6 +421,24 @@ mod tests {
         // The folded key keeps the letters.
         let folded: Vec<String> = words("kỹ lí").into_iter().map(|w| w.folded).collect();
         assert_eq!(folded, ["ky", "li"]);
+    }
+
+    #[test]
+    fn words_where_keeps_positions() {
+        let text = "Ông Đức đến Đà Nẵng ngày 05/3, covid19.";
+        let all = words(text);
+        let wanted: Vec<(char, usize)> = ["duc", "nang", "5", "19"]
+            .iter()
+            .map(|k| (k.chars().next().unwrap_or(' '), k.len()))
+            .collect();
+        let some = words_where(text, |first, len| wanted.contains(&(first, len)));
+        // A prefilter: every word returned is the same as in `words`, with its position,
+        // and every wanted word is returned.
+        assert!(some.iter().all(|w| all.contains(w)), "{some:?}");
+        for key in ["duc", "nang", "5", "19"] {
+            assert!(some.iter().any(|w| w.folded == key), "{key}");
+        }
+        assert!(some.len() < all.len());
     }
 
     #[test]

@@ -1,4 +1,22 @@
 //! Turning a parsed query into tantivy queries, running it, snippets and facets.
+//!
+//! Matching (terms from [`crate::analysis`]): an unaccented query word matches the folded
+//! term of every form; an accented one its exact term or, in documents typed without
+//! diacritics, the same letters. Phrases (quoted, or one word of several syllables such as
+//! `covid-19` or `13/3/2023`) keep that rule at each position, in order and adjacent,
+//! never across a sentence end.
+//!
+//! Ranking is BM25 with, on top:
+//! - the title weighing [`TITLE_BOOST`] times the text;
+//! - a document word without diacritics counting [`UNACCENTED_DOC_WEIGHT`] of the
+//!   accented word, with the accented word's idf, so an accented document always ranks
+//!   above its copy without diacritics (plus [`ACCENTED_DOC_PRIOR`] for unaccented
+//!   queries, where they would tie);
+//! - for several words, optional boosts when they stand in order and adjacent, in order
+//!   and near, and for each adjacent pair: in order beats scattered or reversed.
+//!
+//! Facets are counted in the same pass as the top hits; snippets are built for the
+//! returned hits only.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};

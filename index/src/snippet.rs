@@ -8,7 +8,7 @@
 //! one `<b>` span; neighbouring matches separated by spaces merge into one span too
 //! (`<b>chuyển đổi số</b>`). Work is proportional to the text of one returned hit.
 
-use crate::analysis::{QueryTerm, Word, words};
+use crate::analysis::{QueryTerm, Word, words_where};
 
 /// Longest snippet, in characters (without the ellipses).
 pub const MAX_CHARS: usize = 240;
@@ -35,7 +35,13 @@ fn find_matches(text: &str, matchers: &[Matcher]) -> Vec<Match> {
     if matchers.is_empty() || text.is_empty() {
         return Vec::new();
     }
-    let words: Vec<Word> = words(text);
+    // Only words with the first letter and length of a query word need analysing.
+    let wanted: Vec<(char, usize)> = matchers
+        .iter()
+        .flat_map(|m| &m.terms)
+        .filter_map(|t| Some((t.folded.chars().next()?, t.folded.chars().count())))
+        .collect();
+    let words: Vec<Word> = words_where(text, |first, len| wanted.contains(&(first, len)));
     let mut out = Vec::new();
     for (i, word) in words.iter().enumerate() {
         for (m, matcher) in matchers.iter().enumerate() {

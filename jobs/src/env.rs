@@ -42,6 +42,12 @@ impl Env {
         let store = Store::connect(&options.database_url).await?;
         let queue = Queue::open(&store, &options.database_url).await?;
         let index = SearchIndex::open(&options.data_dir.join("index"))?;
+        if index.was_reset() {
+            // The index was built by another schema version and started empty: rebuild it
+            // from the database (the indexer picks up every unmarked document).
+            tracing::warn!("search index rebuilt for a new schema version; re-indexing every document");
+            store.clear_indexed().await?;
+        }
         let fetcher = Fetcher::new(options.config.crawl.clone())?;
         Ok(Self {
             store,

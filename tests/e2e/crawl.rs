@@ -62,6 +62,8 @@ fn crawl_press_pack_stores_every_article_once_under_its_canonical_url() {
         serde_json::from_str(&world.ok(&["crawl", "--once", "--allow-private-network", "--json"]))
             .expect("json");
     assert_eq!(again["new"], 0, "{again}");
+    // The RSS and Atom feeds carry ETags: the second visit is answered 304 Not Modified.
+    assert!(again["unchanged"].as_u64() >= Some(2), "{again}");
     assert_eq!(jsonl(&world.ok(&["export", "--jsonl"])).len(), articles);
 }
 

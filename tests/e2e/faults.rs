@@ -120,7 +120,6 @@ fn serve_faults() -> (String, String) {
                     let _ = socket
                         .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 10000\r\n\r\n<html><body><p>cut")
                         .await;
-                    let _ = socket.set_linger(Some(std::time::Duration::ZERO));
                     drop(socket);
                 }
             });

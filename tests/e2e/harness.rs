@@ -13,11 +13,6 @@ pub fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
 }
 
-/// The project's own test fixtures.
-pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
-
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// One test's world: a data dir, and a database (SQLite in the data dir, or a fresh
@@ -59,10 +54,6 @@ impl World {
             database_url: Some(format!("{base}/{name}")),
             pg_admin: Some((admin_url, name)),
         }
-    }
-
-    pub fn is_postgres(&self) -> bool {
-        self.database_url.is_some()
     }
 
     pub fn data_dir(&self) -> &Path {

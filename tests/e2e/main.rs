@@ -9,3 +9,4 @@ mod faults;
 mod ingest;
 mod inputs;
 mod rules;
+mod web;

@@ -58,7 +58,11 @@ pub async fn run(data_dir: &Path, mut config: Config, addr: SocketAddr) -> Resul
     );
     eprintln!("diembao demo: open http://{addr}/search?q=chuyen+doi+so  (Ctrl-C to stop)");
     println!("http://{addr}/");
-    diembao_web::serve(env, addr, async {
+    diembao_web::serve(
+        env,
+        addr,
+        // The demo is a local, read-and-review sandbox: no accounts needed.
+        diembao_web::Access::Open { user: "demo".into(), role: "reviewer".into() }, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await

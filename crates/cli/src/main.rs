@@ -107,6 +107,11 @@ enum Command {
         #[command(subcommand)]
         command: CandidatesCommand,
     },
+    /// Accounts for the web UI and API.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// Speed figures, measured side by side in one run.
     Bench {
         #[command(subcommand)]
@@ -139,6 +144,23 @@ enum SourcesCommand {
         json: bool,
     },
     /// List sources with their health.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create an account (or reset its role and password); the password is read from stdin.
+    Add {
+        name: String,
+        #[arg(long, value_parser = ["viewer", "reviewer", "admin", "liaison"])]
+        role: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List accounts.
     List {
         #[arg(long)]
         json: bool,
@@ -468,6 +490,38 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&result)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Users { command: UsersCommand::Add { name, role, password_stdin: _ } } => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).context("reading the password from stdin")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            if password.chars().count() < 8 {
+                return Err(bad_input("the password must have at least 8 characters"));
+            }
+            let hash = diembao_web::auth::hash_password(password).map_err(|e| anyhow!("hashing: {e}"))?;
+            let env = open_env(&cli, config).await?;
+            match env.store.upsert_user(name, role, &hash, "cli").await {
+                Ok((id, outcome)) => {
+                    eprintln!("user {name} ({role}): {}", if outcome == diembao_store::Upsert::New { "created" } else { "updated" });
+                    println!("{id}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(diembao_store::StoreError::Invalid(message)) => Err(bad_input(message)),
+                Err(err) => Err(err.into()),
+            }
+        }
+        Command::Users { command: UsersCommand::List { json } } => {
+            let env = open_env(&cli, config).await?;
+            let users = env.store.users().await?;
+            if *json {
+                let rows: Vec<serde_json::Value> = users.iter().map(|u| serde_json::json!({"id": u.id, "name": u.name, "role": u.role, "disabled": u.disabled})).collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for u in &users {
+                    println!("{:>4}  {:<10} {}{}", u.id, u.role, u.name, if u.disabled { " (disabled)" } else { "" });
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Rules { command } => rules_command(&cli, config, command).await,
         Command::Candidates { command } => candidates_command(&cli, config, command).await,
         Command::Reindex => {
@@ -521,7 +575,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let addr = resolve_addr(*addr, &config)?;
             let env = open_env(&cli, config).await?;
             eprintln!("diembao: http://{addr}/");
-            diembao_web::serve(env, addr, shutdown_signal()).await?;
+            diembao_web::serve(env, addr, diembao_web::sessions_for(addr), shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -821,7 +875,7 @@ async fn run_main(
         let mut rx = stop_rx.clone();
         eprintln!("diembao: http://{addr}/");
         tasks.spawn(async move {
-            if let Err(err) = diembao_web::serve(env, addr, async move {
+            if let Err(err) = diembao_web::serve(env, addr, diembao_web::sessions_for(addr), async move {
                 let _ = rx.changed().await;
             })
             .await

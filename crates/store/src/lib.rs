@@ -10,6 +10,7 @@ pub mod entity;
 mod digest;
 mod queries;
 mod review;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -21,6 +22,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 pub use digest::*;
 pub use queries::*;
 pub use review::*;
+pub use users::*;
 pub use sea_orm::DbErr;
 
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use axum::http::StatusCode;
 use diembao_index::SearchResults;
 
-use crate::SearchParams;
+use crate::{SearchParams, Viewer};
 
 pub const CSS: &str = r#"
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1f2933;background:#f7f8fa}
@@ -17,6 +17,9 @@ button{padding:.6rem 1rem;border:0;border-radius:4px;background:#7a1f1f;color:#f
 .hit h2{font-size:1.05rem;margin:0 0 .3rem}.hit a{color:#0b4f8a;text-decoration:none}.meta{color:#616e7c;font-size:.85rem}
 .snippet b{background:#fff3c4;font-weight:600}.error{color:#a61b1b}.count{color:#616e7c}
 .facets{font-size:.85rem;color:#3e4c59}.facets span{margin-right:1rem}
+header{display:flex;justify-content:space-between;align-items:center}.account{display:flex;gap:.6rem;align-items:center;font-size:.9rem}
+.account button{padding:.3rem .7rem;font-size:.85rem;background:#fff;color:#7a1f1f}
+form.login{display:flex;flex-direction:column;gap:.8rem;max-width:22rem}form.login input{display:block;width:100%;padding:.5rem;margin-top:.2rem}
 "#;
 
 /// Escapes text for HTML bodies and attribute values.
@@ -41,18 +44,44 @@ fn safe_href(url: &str) -> Option<String> {
     (lower.starts_with("http://") || lower.starts_with("https://")).then(|| esc(url))
 }
 
-fn page(office: &str, title: &str, body: &str) -> String {
+fn page(office: &str, viewer: Option<&Viewer>, title: &str, body: &str) -> String {
+    let account = match viewer {
+        Some(v) if !v.csrf.is_empty() => format!(
+            "<form class=\"account\" method=\"post\" action=\"/logout\"><span>{} ({})</span><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Đăng xuất</button></form>",
+            esc(&v.name),
+            esc(&v.role),
+            esc(&v.csrf)
+        ),
+        Some(v) => format!("<span class=\"account\">{}</span>", esc(&v.name)),
+        None => String::new(),
+    };
     format!(
         "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>{title} – diembao</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head>\
-         <body><header><h1>{office} · Điểm báo</h1></header><main>{body}</main></body></html>",
+         <body><header><h1>{office} · Điểm báo</h1>{account}</header><main>{body}</main></body></html>",
         title = esc(title),
         office = esc(office),
     )
 }
 
+pub fn login_page(office: &str, error: Option<&str>) -> String {
+    let error = error.map(|e| format!("<p class=\"error\">{}</p>", esc(e))).unwrap_or_default();
+    let body = format!(
+        "<h2>Đăng nhập</h2>{error}<form class=\"login\" method=\"post\" action=\"/login\">\
+         <label>Tên đăng nhập <input name=\"user\" autocomplete=\"username\" required autofocus></label>\
+         <label>Mật khẩu <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+         <button type=\"submit\">Đăng nhập</button></form>"
+    );
+    page(office, None, "Đăng nhập", &body)
+}
+
+pub fn message_page(office: &str, title: &str, message: &str) -> String {
+    page(office, None, title, &format!("<h2>{}</h2><p>{}</p>", esc(title), esc(message)))
+}
+
 pub fn search_page(
     office: &str,
+    viewer: &Viewer,
     params: &SearchParams,
     results: Option<Result<SearchResults, (StatusCode, String)>>,
 ) -> String {
@@ -95,7 +124,7 @@ pub fn search_page(
             }
         }
     }
-    page(office, "Tìm kiếm", &body)
+    page(office, Some(viewer), "Tìm kiếm", &body)
 }
 
 #[cfg(test)]

@@ -1,15 +1,16 @@
 //! The web UI and JSON API (axum). Every value shown comes from crawled pages and is
 //! escaped; the only markup kept from the index is the `<b>` of snippets.
 
+pub mod auth;
 mod html;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
@@ -17,22 +18,48 @@ use serde::Deserialize;
 use diembao_index::{SearchRequest, SearchResults, Sort};
 use diembao_jobs::Env;
 
+/// How requests are authenticated.
+#[derive(Clone, Debug)]
+pub enum Access {
+    /// Accounts and sessions (the default).
+    Sessions {
+        /// Mark cookies `Secure` (off only when serving plain HTTP on loopback).
+        secure_cookies: bool,
+    },
+    /// Everyone is this user (the local demo only).
+    Open { user: String, role: String },
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub env: Env,
     pub office: Arc<str>,
+    pub access: Access,
+    pub limiter: Arc<auth::LoginLimiter>,
 }
 
-pub fn router(env: Env) -> Router {
+/// The signed-in user of a request.
+#[derive(Clone, Debug)]
+pub struct Viewer {
+    pub name: String,
+    pub role: String,
+    pub csrf: String,
+}
+
+pub fn router(env: Env, access: Access) -> Router {
     let office: Arc<str> = env.config.office.name.clone().into();
-    let state = AppState { env, office };
+    let state = AppState { env, office, access, limiter: Arc::new(auth::LoginLimiter::default()) };
     Router::new()
         .route("/", get(|| async { Redirect::to("/search") }))
+        .route("/login", get(login_page).post(login_form))
+        .route("/logout", post(logout))
+        .route("/api/login", post(api_login))
         .route("/search", get(search_page))
         .route("/api/search", get(api_search))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/app.css", get(css))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf_guard))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }
@@ -41,13 +68,190 @@ pub fn router(env: Env) -> Router {
 pub async fn serve(
     env: Env,
     addr: SocketAddr,
+    access: Access,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "web UI listening");
-    axum::serve(listener, router(env))
+    axum::serve(listener, router(env, access).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// The default access for an address: sessions, with `Secure` cookies unless on loopback.
+pub fn sessions_for(addr: SocketAddr) -> Access {
+    Access::Sessions { secure_cookies: !addr.ip().is_loopback() }
+}
+
+impl AppState {
+    pub async fn viewer(&self, headers: &HeaderMap) -> Option<Viewer> {
+        match &self.access {
+            Access::Open { user, role } => Some(Viewer { name: user.clone(), role: role.clone(), csrf: String::new() }),
+            Access::Sessions { .. } => {
+                let token = auth::session_token(headers)?;
+                match self.env.store.session(&auth::token_hash(&token)).await {
+                    Ok(Some((session, user))) => Some(Viewer { name: user.name, role: user.role, csrf: session.csrf }),
+                    Ok(None) => None,
+                    Err(err) => {
+                        tracing::error!(error = %err, "session lookup failed");
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn secure_cookies(&self) -> bool {
+        matches!(self.access, Access::Sessions { secure_cookies: true })
+    }
+}
+
+/// Refuses a state-changing request without the session's CSRF token (except the login
+/// itself, which has no session yet and is guarded by SameSite cookies and the origin).
+async fn csrf_guard(State(state): State<AppState>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let path = request.uri().path();
+    if safe || matches!(state.access, Access::Open { .. }) {
+        return next.run(request).await;
+    }
+    if path == "/login" || path == "/api/login" {
+        if !same_origin(request.headers()) {
+            return (StatusCode::FORBIDDEN, "cross-site login refused\n").into_response();
+        }
+        return next.run(request).await;
+    }
+    let Some(viewer) = state.viewer(request.headers()).await else {
+        return (StatusCode::UNAUTHORIZED, "sign in first\n").into_response();
+    };
+    let header_token = request.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, 1024 * 1024).await {
+        Ok(bytes) => bytes,
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request too large\n").into_response(),
+    };
+    let form_token = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
+    let presented = header_token.or(form_token).unwrap_or_default();
+    if presented.is_empty() || !constant_time_eq(presented.as_bytes(), viewer.csrf.as_bytes()) {
+        return (StatusCode::FORBIDDEN, "missing or wrong CSRF token\n").into_response();
+    }
+    next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A browser's cross-site request carries another `Origin`; scripts and tools send none.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    origin.split_once("://").is_some_and(|(_, rest)| rest == host)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    pub user: String,
+    pub password: String,
+}
+
+async fn login_page(State(state): State<AppState>) -> Response {
+    Html(html::login_page(&state.office, None)).into_response()
+}
+
+enum LoginOutcome {
+    Ok { cookie: String, viewer: Viewer },
+    Refused,
+    Limited,
+}
+
+/// A valid argon2id hash of a random password, verified against for unknown accounts so
+/// that the answer's timing does not tell which accounts exist.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| auth::hash_password(&auth::random_token()).unwrap_or_default());
+
+async fn do_login(state: &AppState, ip: std::net::IpAddr, form: &LoginForm) -> LoginOutcome {
+    if state.limiter.blocked(ip, &form.user) {
+        return LoginOutcome::Limited;
+    }
+    let user = state.env.store.user_by_name(form.user.trim()).await.ok().flatten();
+    let password = form.password.clone();
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let valid = tokio::task::spawn_blocking(move || {
+        let known = hash.is_some();
+        auth::verify_password(&password, hash.as_deref().unwrap_or(DUMMY_HASH.as_str())) && known
+    })
+    .await
+    .unwrap_or(false);
+    let Some(user) = user.filter(|u| valid && !u.disabled) else {
+        state.limiter.failed(ip, &form.user);
+        return LoginOutcome::Refused;
+    };
+    state.limiter.succeeded(ip, &form.user);
+    let token = auth::random_token();
+    let csrf = auth::random_token();
+    let expires = Utc::now() + chrono::Duration::hours(auth::SESSION_HOURS);
+    if let Err(err) = state.env.store.create_session(user.id, &auth::token_hash(&token), &csrf, expires).await {
+        tracing::error!(error = %err, "cannot store session");
+        return LoginOutcome::Refused;
+    }
+    let _ = state.env.store.audit(&user.name, "login", "user", Some(user.id), serde_json::json!({"ip": ip.to_string()})).await;
+    LoginOutcome::Ok {
+        cookie: auth::session_cookie(&token, state.secure_cookies()),
+        viewer: Viewer { name: user.name, role: user.role, csrf },
+    }
+}
+
+async fn login_form(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Form(form): Form<LoginForm>) -> Response {
+    match do_login(&state, peer.ip(), &form).await {
+        LoginOutcome::Ok { cookie, .. } => {
+            (StatusCode::SEE_OTHER, [(header::SET_COOKIE, cookie), (header::LOCATION, "/search".to_string())]).into_response()
+        }
+        LoginOutcome::Refused => {
+            (StatusCode::UNAUTHORIZED, Html(html::login_page(&state.office, Some("Sai tên đăng nhập hoặc mật khẩu.")))).into_response()
+        }
+        LoginOutcome::Limited => (
+            StatusCode::TOO_MANY_REQUESTS,
+            Html(html::login_page(&state.office, Some("Đăng nhập sai quá nhiều lần, vui lòng thử lại sau 15 phút."))),
+        )
+            .into_response(),
+    }
+}
+
+async fn api_login(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Json(form): Json<LoginForm>) -> Response {
+    match do_login(&state, peer.ip(), &form).await {
+        LoginOutcome::Ok { cookie, viewer } => (
+            [(header::SET_COOKIE, cookie)],
+            Json(serde_json::json!({"user": viewer.name, "role": viewer.role, "csrf": viewer.csrf})),
+        )
+            .into_response(),
+        LoginOutcome::Refused => (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": "wrong user or password"}))).into_response(),
+        LoginOutcome::Limited => {
+            (StatusCode::TOO_MANY_REQUESTS, Json(serde_json::json!({"error": "too many failed logins; try again later"}))).into_response()
+        }
+    }
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = auth::session_token(&headers) {
+        let _ = state.env.store.delete_session(&auth::token_hash(&token)).await;
+    }
+    (StatusCode::SEE_OTHER, [(header::SET_COOKIE, auth::clear_cookie(state.secure_cookies())), (header::LOCATION, "/login".to_string())])
+        .into_response()
+}
+
+/// The signed-in viewer allowed `action`, or the response refusing the request.
+async fn require(state: &AppState, headers: &HeaderMap, action: auth::Action, api: bool) -> Result<Viewer, Response> {
+    match state.viewer(headers).await {
+        Some(viewer) if auth::allowed(&viewer.role, action) => Ok(viewer),
+        Some(_) if api => Err((StatusCode::FORBIDDEN, Json(serde_json::json!({"error": "not allowed for your role"}))).into_response()),
+        Some(_) => Err((
+            StatusCode::FORBIDDEN,
+            Html(html::message_page(&state.office, "Không có quyền", "Vai trò của bạn không được phép xem trang này.")),
+        )
+            .into_response()),
+        None if api => Err((StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": "sign in first"}))).into_response()),
+        None => Err(Redirect::to("/login").into_response()),
+    }
 }
 
 async fn security_headers(
@@ -142,7 +346,10 @@ async fn run_search(
         })
 }
 
-async fn api_search(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Response {
+async fn api_search(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<SearchParams>) -> Response {
+    if let Err(refused) = require(&state, &headers, auth::Action::Read, true).await {
+        return refused;
+    }
     match run_search(&state, &params).await {
         Ok(results) => Json(results).into_response(),
         Err((status, message)) => {
@@ -151,16 +358,17 @@ async fn api_search(State(state): State<AppState>, Query(params): Query<SearchPa
     }
 }
 
-async fn search_page(
-    State(state): State<AppState>,
-    Query(params): Query<SearchParams>,
-) -> Response {
+async fn search_page(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<SearchParams>) -> Response {
+    let viewer = match require(&state, &headers, auth::Action::Read, false).await {
+        Ok(viewer) => viewer,
+        Err(refused) => return refused,
+    };
     let results = if params.q.trim().is_empty() {
         None
     } else {
         Some(run_search(&state, &params).await)
     };
-    Html(html::search_page(&state.office, &params, results)).into_response()
+    Html(html::search_page(&state.office, &viewer, &params, results)).into_response()
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

@@ -374,8 +374,7 @@ pub fn render_text(d: &Digest) -> String {
 
 const FONT: &str = "font-family:Arial,Helvetica,sans-serif;";
 const TD: &str = "padding:6px 8px;border-bottom:1px solid #e2e8f0;";
-const TH: &str =
-    "padding:6px 8px;border-bottom:2px solid #1e3a8a;text-align:left;font-size:12px;color:#334155;";
+const TH: &str = "padding:6px 8px;border-bottom:2px solid #1e3a8a;font-size:12px;color:#334155;";
 
 fn link(url: &str, text: &str) -> String {
     match safe_href(url) {
@@ -477,7 +476,7 @@ pub fn render_html(d: &Digest) -> String {
         let _ = write!(
             body,
             "<table role=\"presentation\" width=\"100%\" cellspacing=\"0\" cellpadding=\"0\" border=\"0\" style=\"border-collapse:collapse;font-size:14px;\">\n\
-<tr><th style=\"{TH}\">Nguồn</th><th style=\"{TH}text-align:right;\">{}</th><th style=\"{TH}text-align:right;\">{}</th><th style=\"{TH}text-align:right;\">Thay đổi</th></tr>\n",
+<tr><th style=\"{TH}text-align:left;\">Nguồn</th><th style=\"{TH}text-align:right;\">{}</th><th style=\"{TH}text-align:right;\">{}</th><th style=\"{TH}text-align:right;\">Thay đổi</th></tr>\n",
             escape_html(col_now),
             escape_html(col_prev)
         );
@@ -541,7 +540,7 @@ pub fn render_html(d: &Digest) -> String {
         let _ = write!(
             body,
             "<table role=\"presentation\" width=\"100%\" cellspacing=\"0\" cellpadding=\"0\" border=\"0\" style=\"border-collapse:collapse;font-size:14px;\">\n\
-<tr><th style=\"{TH}\">Nhóm vi phạm</th><th style=\"{TH}text-align:right;\">Tin bài</th><th style=\"{TH}text-align:right;\">Đã xác nhận</th></tr>\n"
+<tr><th style=\"{TH}text-align:left;\">Nhóm vi phạm</th><th style=\"{TH}text-align:right;\">Tin bài</th><th style=\"{TH}text-align:right;\">Đã xác nhận</th></tr>\n"
         );
         for f in &d.flagged {
             let _ = writeln!(
@@ -625,7 +624,7 @@ pub fn render_html(d: &Digest) -> String {
         let _ = write!(
             body,
             "<table role=\"presentation\" width=\"100%\" cellspacing=\"0\" cellpadding=\"0\" border=\"0\" style=\"border-collapse:collapse;font-size:13px;\">\n\
-<tr><th style=\"{TH}\">Nguồn</th><th style=\"{TH}text-align:right;\">Lỗi liên tiếp</th><th style=\"{TH}\">Lỗi gần nhất</th></tr>\n"
+<tr><th style=\"{TH}text-align:left;\">Nguồn</th><th style=\"{TH}text-align:right;\">Lỗi liên tiếp</th><th style=\"{TH}text-align:left;\">Lỗi gần nhất</th></tr>\n"
         );
         for h in failing {
             let _ = writeln!(

@@ -51,8 +51,150 @@ pub(crate) fn pair_hash(a: u64, b: u64) -> u64 {
 
 /// Word hashes of the key form of `input`, in order.
 pub fn word_hashes(input: &str) -> Vec<u64> {
-    let key = key_form(input);
-    text::tokens(&key).map(|t| word_hash(t.text)).collect()
+    let mut out = Vec::new();
+    word_hashes_into(input, &mut out, usize::MAX);
+    out
+}
+
+/// Replaces `out` with the hashes of the first `limit` words of the key
+/// form of `input`: [`word_hash`] of each token of `text::tokens(&key_form(input))`.
+///
+/// Text made of ASCII and precomposed Latin letters (Vietnamese in NFC) is
+/// read in one pass without building the folded string; anything else (NFD
+/// marks, other scripts, control characters) takes that exact definition.
+pub fn word_hashes_into(input: &str, out: &mut Vec<u64>, limit: usize) {
+    out.clear();
+    if !fast_word_hashes(input, out, limit) {
+        out.clear();
+        let key = key_form(input);
+        out.extend(text::tokens(&key).take(limit).map(|t| word_hash(t.text)));
+    }
+}
+
+/// Table entry: the folded lower-case ASCII byte of a character, or one of
+/// these.
+const SEPARATOR: u8 = 0;
+const SLOW: u8 = 0xFF;
+/// Code points covered by the table: Latin-1 Supplement, Latin Extended-A
+/// and -B, and Latin Extended Additional (precomposed Vietnamese).
+const TABLE_LOW: u32 = 0x250;
+const TABLE_ADDITIONAL: std::ops::Range<u32> = 0x1E00..0x1F00;
+
+fn classify_slowly(c: char) -> u8 {
+    if c.is_ascii() {
+        return match c {
+            'a'..='z' | '0'..='9' => c as u8,
+            'A'..='Z' => c.to_ascii_lowercase() as u8,
+            '\n' | '\t' | '\r' => SEPARATOR,
+            // `text::clean` drops other control characters without
+            // splitting the word.
+            c if c.is_ascii_control() => SLOW,
+            _ => SEPARATOR,
+        };
+    }
+    if c == '\u{00AD}' || c.is_control() {
+        // Dropped by `text::clean` without splitting the word.
+        return SLOW;
+    }
+    if !c.is_alphanumeric() {
+        return SEPARATOR;
+    }
+    let key = key_form(c.encode_utf8(&mut [0; 4]));
+    match key.as_bytes() {
+        [b] if b.is_ascii_alphanumeric() => *b,
+        _ => SLOW,
+    }
+}
+
+fn char_table() -> &'static [u8] {
+    static TABLE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..TABLE_LOW)
+            .chain(TABLE_ADDITIONAL)
+            .map(|cp| char::from_u32(cp).map_or(SLOW, classify_slowly))
+            .collect()
+    })
+}
+
+#[inline]
+fn classify(table: &[u8], c: char) -> u8 {
+    let cp = c as u32;
+    if cp < TABLE_LOW {
+        table[cp as usize]
+    } else if TABLE_ADDITIONAL.contains(&cp) {
+        table[(TABLE_LOW + cp - TABLE_ADDITIONAL.start) as usize]
+    } else if c.is_alphanumeric()
+        || c.is_control()
+        || is_combining_diacritic(c)
+        || c == '\u{FEFF}'
+        || ('\u{1100}'..='\u{11FF}').contains(&c)
+    {
+        SLOW
+    } else {
+        SEPARATOR
+    }
+}
+
+fn is_combining_diacritic(c: char) -> bool {
+    matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// The one-pass path of [`word_hashes_into`]; `false` when the text needs
+/// the exact one.
+fn fast_word_hashes(input: &str, out: &mut Vec<u64>, limit: usize) -> bool {
+    let table = char_table();
+    let bytes = input.as_bytes();
+    let mut h = FNV_OFFSET;
+    let mut in_word = false;
+    let mut prev_digit = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        if out.len() >= limit {
+            return true;
+        }
+        let b = bytes[i];
+        let (class, width) = if b < 0x80 {
+            (table[b as usize], 1)
+        } else {
+            let Some(c) = input[i..].chars().next() else {
+                return false;
+            };
+            (classify(table, c), c.len_utf8())
+        };
+        match class {
+            SLOW => return false,
+            SEPARATOR => {
+                let joins_number = in_word
+                    && prev_digit
+                    && matches!(b, b'.' | b',')
+                    && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+                if joins_number {
+                    h ^= u64::from(b);
+                    h = h.wrapping_mul(FNV_PRIME);
+                    prev_digit = false;
+                } else if in_word {
+                    out.push(mix(h));
+                    h = FNV_OFFSET;
+                    in_word = false;
+                    prev_digit = false;
+                }
+            }
+            folded => {
+                h ^= u64::from(folded);
+                h = h.wrapping_mul(FNV_PRIME);
+                in_word = true;
+                prev_digit = b.is_ascii_digit();
+            }
+        }
+        i += width;
+    }
+    if in_word && out.len() < limit {
+        out.push(mix(h));
+    }
+    true
 }
 
 /// Hashes of the 3-word shingles of a word-hash sequence, in order (a text
@@ -121,18 +263,53 @@ pub fn simhash(input: &str) -> u64 {
     simhash_of(shingle_hashes(&word_hashes(input)))
 }
 
-/// SimHash of a sequence of feature hashes (each weighted 1).
+/// Byte `i` of `LANES[v]` is bit `i` of `v`: adding `LANES[byte]` counts
+/// eight bits at once in eight byte-wide counters.
+const LANES: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut v = 0;
+    while v < 256 {
+        let mut i = 0;
+        while i < 8 {
+            if v >> i & 1 == 1 {
+                t[v] |= 1 << (8 * i);
+            }
+            i += 1;
+        }
+        v += 1;
+    }
+    t
+};
+
+/// SimHash of a sequence of feature hashes (each weighted 1): bit `i` is
+/// set when more than half of the hashes have it.
 pub fn simhash_of(features: impl Iterator<Item = u64>) -> u64 {
-    let mut ones = [0u32; 64];
-    let mut n = 0u32;
-    for h in features {
-        n += 1;
-        for (bit, count) in ones.iter_mut().enumerate() {
-            *count += ((h >> bit) & 1) as u32;
+    fn flush(lanes: &mut [u64; 8], totals: &mut [u32; 64]) {
+        for (k, lane) in lanes.iter_mut().enumerate() {
+            for i in 0..8 {
+                totals[8 * k + i] += ((*lane >> (8 * i)) & 0xff) as u32;
+            }
+            *lane = 0;
         }
     }
+    let mut totals = [0u32; 64];
+    let mut lanes = [0u64; 8];
+    let mut n = 0u32;
+    let mut pending = 0;
+    for h in features {
+        for (k, lane) in lanes.iter_mut().enumerate() {
+            *lane += LANES[((h >> (8 * k)) & 0xff) as usize];
+        }
+        n += 1;
+        pending += 1;
+        if pending == 255 {
+            flush(&mut lanes, &mut totals);
+            pending = 0;
+        }
+    }
+    flush(&mut lanes, &mut totals);
     let mut out = 0u64;
-    for (bit, &count) in ones.iter().enumerate() {
+    for (bit, &count) in totals.iter().enumerate() {
         if 2 * count > n {
             out |= 1 << bit;
         }
@@ -211,6 +388,72 @@ mod tests {
         assert!(hamming(simhash(a), simhash(other)) > 12);
         assert_eq!(simhash(""), 0);
         assert_eq!(hamming(0, u64::MAX), 64);
+    }
+
+    fn slow_word_hashes(input: &str) -> Vec<u64> {
+        let key = key_form(input);
+        text::tokens(&key).map(|t| word_hash(t.text)).collect()
+    }
+
+    #[test]
+    fn fast_word_hashes_equal_the_definition() {
+        for s in [
+            "Chuyển đổi số: 1.500 người, 3,5 tỷ; TP.HCM – Đà Nẵng “Hoà” QÚY",
+            "Ðà (eth) soft\u{AD}hyphen a\u{1}b ctrl\r\nline 1. 2 x.5 5. ,5 1,,2 12/3/2023",
+            "façade øre ß straße 東京 서울 Ωmega",
+            "Hoa\u{0300} NFD",
+            "\u{FEFF}bom",
+            "",
+            "…   ",
+        ] {
+            assert_eq!(word_hashes(s), slow_word_hashes(s), "{s:?}");
+        }
+        let mut limited = Vec::new();
+        word_hashes_into("một hai ba bốn", &mut limited, 2);
+        assert_eq!(limited, slow_word_hashes("một hai")[..]);
+        // Every character of the table behaves like the definition.
+        for cp in (0..0x250u32).chain(0x1E00..0x1F00) {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let s = format!("ab{c}cd 1{c}2 {c}");
+            assert_eq!(word_hashes(&s), slow_word_hashes(&s), "U+{cp:04X}");
+        }
+    }
+
+    #[test]
+    fn simhash_matches_a_plain_count() {
+        let features: Vec<u64> = (0..1000u64).map(|i| mix(i % 300)).collect();
+        let mut ones = [0u32; 64];
+        for h in &features {
+            for (bit, c) in ones.iter_mut().enumerate() {
+                *c += (h >> bit & 1) as u32;
+            }
+        }
+        let expected = ones
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| 2 * c > 1000)
+            .fold(0u64, |acc, (bit, _)| acc | 1 << bit);
+        assert_eq!(simhash_of(features.iter().copied()), expected);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        #[test]
+        fn fast_word_hashes_equal_the_definition_any(s in proptest::prelude::any::<String>()) {
+            proptest::prop_assert_eq!(word_hashes(&s), slow_word_hashes(&s));
+        }
+
+        #[test]
+        fn fast_word_hashes_equal_the_definition_vi(s in "[a-zA-Z0-9àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵĐÀÁẢÃẠ .,;:!?–“”…\n\u{AD}\u{300}\u{301}]{0,60}") {
+            proptest::prop_assert_eq!(word_hashes(&s), slow_word_hashes(&s));
+        }
     }
 
     #[test]

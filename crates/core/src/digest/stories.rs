@@ -42,19 +42,31 @@
 //! # Cost
 //!
 //! Nothing compares all pairs (except [`StoryConfig::exhaustive`], for
-//! checks). Candidates come from two indexes, and within each posting list,
-//! kept in publication order, a document is compared with its nearest
-//! [`StoryConfig::neighbours`] predecessors from other sources only:
+//! checks). Documents are visited in publication order, and candidates come
+//! from three indexes:
 //!
-//! - an inverted index of each document's [`StoryConfig::top_features`] (12)
-//!   heaviest bigrams that occur in at least two documents; a pair is scored
-//!   only when it shares [`StoryConfig::min_shared_top`] (2) of them;
-//! - SimHash band LSH: four 16-bit bands, so two signatures within 3 bits
-//!   share at least one band exactly.
+//! - an inverted index of the bigrams that occur in 2 to
+//!   [`StoryConfig::dense_df_cap`] (100) documents: for each document the
+//!   products of weights over the bigrams it shares with each earlier
+//!   document within the time window are summed (a sparse dot product, as in
+//!   inverted-index similarity joins); a pair is scored in full when that
+//!   partial cosine reaches [`StoryConfig::rare_share`] (half) of the
+//!   threshold. When no bigram is that common (periods of up to ~100
+//!   documents) this finds exactly the pairs an exhaustive comparison finds.
+//!   The work is the number of pairs sharing a rarer bigram within the
+//!   window, not the square of the number of documents;
+//! - for stories told by more than `dense_df_cap` documents, whose own
+//!   bigrams are then too common for that index: each document's
+//!   [`StoryConfig::top_features`] (8) heaviest common bigrams; a document is
+//!   compared with its [`StoryConfig::neighbours`] (8) nearest predecessors
+//!   from other sources in each of those posting lists when they share two
+//!   of these bigrams. Union-find chains the story together;
+//! - for near-duplicates at any distance in time: SimHash band LSH (four
+//!   16-bit bands, so signatures within 3 bits share a band exactly) and the
+//!   four smallest shingle hashes (two texts with shingle Jaccard `J` share
+//!   the smallest with probability `J`), each with the same neighbour walk.
 //!
-//! Transitivity lets a story told by hundreds of documents be linked through
-//! chains of near neighbours instead of all pairs. Texts are read up to
-//! [`StoryConfig::max_text_bytes`].
+//! Texts are read up to [`StoryConfig::max_text_bytes`].
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -62,8 +74,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use serde::{Deserialize, Serialize};
 
 use super::DigestDoc;
-use super::similarity::{self, key_form, pair_hash, word_hash};
-use crate::text;
+use super::similarity::{self, pair_hash, word_hash, word_hashes_into};
 
 /// Folded function words; a bigram of two of them is not a feature.
 pub const STOPWORDS: &[&str] = &[
@@ -95,11 +106,15 @@ pub struct StoryConfig {
     pub min_features: usize,
     /// Shingles a text needs for near-duplicate links.
     pub min_shingles: u32,
-    /// Heaviest bigrams per document put in the candidate index.
+    /// Bigrams in at most this many documents go to the exact
+    /// (accumulating) candidate index.
+    pub dense_df_cap: u32,
+    /// Share of the cosine threshold that the rarer shared bigrams must
+    /// reach for a pair to be scored in full.
+    pub rare_share: f32,
+    /// Heaviest common bigrams per document in the neighbour index.
     pub top_features: usize,
-    /// A candidate pair must share this many of their top bigrams.
-    pub min_shared_top: usize,
-    /// Predecessors from other sources compared in a posting list.
+    /// Predecessors from other sources compared in a neighbour posting list.
     pub neighbours: usize,
     /// Bytes of a text read (longer texts are cut at a character boundary).
     pub max_text_bytes: usize,
@@ -120,8 +135,9 @@ impl Default for StoryConfig {
             pseudo_docs: 5.0,
             min_features: 5,
             min_shingles: 10,
-            top_features: 12,
-            min_shared_top: 2,
+            dense_df_cap: 16,
+            rare_share: 0.5,
+            top_features: 8,
             neighbours: 8,
             max_text_bytes: 16 * 1024,
             max_background: 20_000,
@@ -193,6 +209,7 @@ pub struct StoryIndex<'a> {
     feature_tfs: Vec<u8>,
     norms: Vec<f32>,
     idf: Vec<f32>,
+    df_current: Vec<u32>,
     top_offsets: Vec<u32>,
     top_ids: Vec<u32>,
 }
@@ -220,12 +237,6 @@ fn prefix(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
-}
-
-fn word_hashes_into(input: &str, out: &mut Vec<u64>, limit: usize) {
-    out.clear();
-    let key = key_form(input);
-    out.extend(text::tokens(&key).take(limit).map(|t| word_hash(t.text)));
 }
 
 /// Bigram hashes of `words` (no stopword-only bigrams), appended to `out`.
@@ -306,6 +317,7 @@ impl<'a> StoryIndex<'a> {
         config: &StoryConfig,
     ) -> Self {
         let n = docs.len();
+        let t0 = std::time::Instant::now();
         let stop = stopword_hashes();
         let instants: Vec<i64> = docs.iter().map(|d| d.instant().timestamp()).collect();
         let mut order: Vec<u32> = (0..n as u32).collect();
@@ -338,6 +350,7 @@ impl<'a> StoryIndex<'a> {
         let mut title_words = Vec::new();
         let mut body_words = Vec::new();
         let mut grams = Vec::new();
+        let mut shingle_buf: Vec<u64> = Vec::new();
         let mut doc_feats: Vec<(u32, u8)> = Vec::new();
         for doc in docs {
             word_hashes_into(&doc.title, &mut title_words, usize::MAX);
@@ -351,14 +364,11 @@ impl<'a> StoryIndex<'a> {
             } else {
                 &body_words
             };
-            let count = similarity::shingle_hashes(shingle_source).count() as u32;
-            shingle_counts.push(count);
-            simhashes.push(similarity::simhash_of(similarity::shingle_hashes(
-                shingle_source,
-            )));
-            sketches.extend(similarity::bottom_k(similarity::shingle_hashes(
-                shingle_source,
-            )));
+            shingle_buf.clear();
+            shingle_buf.extend(similarity::shingle_hashes(shingle_source));
+            shingle_counts.push(shingle_buf.len() as u32);
+            simhashes.push(similarity::simhash_of(shingle_buf.iter().copied()));
+            sketches.extend(similarity::bottom_k(shingle_buf.iter().copied()));
             sketch_offsets.push(sketches.len() as u32);
 
             grams.clear();
@@ -383,6 +393,8 @@ impl<'a> StoryIndex<'a> {
             feature_offsets.push(feature_ids.len() as u32);
         }
 
+        eprintln!("TIMING features {:?}", t0.elapsed());
+        let t0 = std::time::Instant::now();
         // Background: an evenly spaced sample, only for document frequencies.
         let step = background
             .len()
@@ -412,6 +424,7 @@ impl<'a> StoryIndex<'a> {
         }
         drop(interner);
 
+        eprintln!("TIMING background {:?}", t0.elapsed());
         let total = (n + background_n) as f32 + config.pseudo_docs;
         let idf: Vec<f32> = df_all
             .iter()
@@ -431,7 +444,7 @@ impl<'a> StoryIndex<'a> {
                 let id = feature_ids[k];
                 let w = tf_weight(feature_tfs[k]) * idf[id as usize];
                 norm += w * w;
-                if df_current[id as usize] >= 2 {
+                if df_current[id as usize] > config.dense_df_cap {
                     weighted.push((w, id));
                 }
             }
@@ -459,6 +472,7 @@ impl<'a> StoryIndex<'a> {
             feature_tfs,
             norms,
             idf,
+            df_current,
             top_offsets,
             top_ids,
         }
@@ -556,6 +570,183 @@ impl<'a> StoryIndex<'a> {
         n
     }
 
+    /// Weight of the `k`-th feature of document `i`, divided by its norm.
+    fn unit_weight(&self, i: usize, k: usize) -> f32 {
+        let at = self.feature_offsets[i] as usize + k;
+        let norm = self.norms[i];
+        if norm > 0.0 {
+            tf_weight(self.feature_tfs[at]) * self.idf[self.feature_ids[at] as usize] / norm
+        } else {
+            0.0
+        }
+    }
+
+    /// Candidates from the bigrams of 2..=`dense_df_cap` documents: sums the
+    /// weight products over shared bigrams for each earlier document within
+    /// the window and offers pairs whose partial cosine reaches
+    /// `rare_share · cosine_threshold`.
+    fn accumulate_rare(&self, offer: &mut dyn FnMut(u32, u32)) {
+        let n = self.docs.len();
+        let cap: u32 = std::env::var("CAP")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(self.config.dense_df_cap);
+        let dense = |id: u32| (2..=cap).contains(&self.df_current[id as usize]);
+        let features = self.idf.len();
+        let mut starts = vec![0u32; features + 1];
+        for &id in &self.feature_ids {
+            if dense(id) {
+                starts[id as usize + 1] += 1;
+            }
+        }
+        for k in 0..features {
+            starts[k + 1] += starts[k];
+        }
+        let total = starts[features] as usize;
+        let mut post_doc = vec![0u32; total];
+        let mut post_weight = vec![0f32; total];
+        let mut cursor = starts.clone();
+        for &doc in &self.order {
+            let (ids, _) = self.features(doc as usize);
+            for (k, &id) in ids.iter().enumerate() {
+                if dense(id) {
+                    let at = cursor[id as usize] as usize;
+                    post_doc[at] = doc;
+                    post_weight[at] = self.unit_weight(doc as usize, k);
+                    cursor[id as usize] += 1;
+                }
+            }
+        }
+        // Process in the same order; entries before the cursor are earlier.
+        cursor.copy_from_slice(&starts);
+        let window = self.config.window_hours * 3600;
+        let min_partial = self.config.cosine_threshold * self.config.rare_share;
+        let mut acc = vec![0f32; n];
+        let mut touched: Vec<u32> = Vec::new();
+        for &b in &self.order {
+            let bu = b as usize;
+            let (ids, _) = self.features(bu);
+            for (k, &id) in ids.iter().enumerate() {
+                if !dense(id) {
+                    continue;
+                }
+                let wb = self.unit_weight(bu, k);
+                let (start, here) = (starts[id as usize] as usize, cursor[id as usize] as usize);
+                for p in (start..here).rev() {
+                    let a = post_doc[p] as usize;
+                    if self.instants[bu] - self.instants[a] > window {
+                        break;
+                    }
+                    if self.sources[a] == self.sources[bu] {
+                        continue;
+                    }
+                    if acc[a] == 0.0 {
+                        touched.push(a as u32);
+                        NT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    NI.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    acc[a] += wb * post_weight[p];
+                }
+                cursor[id as usize] += 1;
+            }
+            for a in touched.drain(..) {
+                if acc[a as usize] >= min_partial {
+                    NO.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    offer(a, b);
+                }
+                acc[a as usize] = 0.0;
+            }
+        }
+    }
+
+    /// Candidates from lists kept in publication order: each document is
+    /// offered with its nearest predecessors from other sources (at most
+    /// `neighbours` of them, looking back at most four times as far).
+    fn walk_neighbours(&self, offer: &mut dyn FnMut(u32, u32)) {
+        let neighbours = self.config.neighbours.max(1);
+        let walk =
+            |list: &[u32], offer: &mut dyn FnMut(u32, u32), filter: &dyn Fn(u32, u32) -> bool| {
+                for p in 1..list.len() {
+                    let b = list[p];
+                    let mut compared = 0;
+                    for &a in list[..p].iter().rev().take(neighbours * 4) {
+                        if self.sources[a as usize] == self.sources[b as usize] {
+                            continue;
+                        }
+                        compared += 1;
+                        if filter(a, b) {
+                            offer(a, b);
+                        }
+                        if compared >= neighbours {
+                            break;
+                        }
+                    }
+                }
+            };
+
+        // Heaviest common bigrams (stories larger than the dense cap).
+        let features = self.idf.len();
+        let mut starts = vec![0u32; features + 1];
+        for &id in &self.top_ids {
+            starts[id as usize + 1] += 1;
+        }
+        for k in 0..features {
+            starts[k + 1] += starts[k];
+        }
+        let mut fill = starts.clone();
+        let mut postings = vec![0u32; self.top_ids.len()];
+        for &doc in &self.order {
+            for &id in self.top(doc as usize) {
+                postings[fill[id as usize] as usize] = doc;
+                fill[id as usize] += 1;
+            }
+        }
+        let share_two = |a: u32, b: u32| self.shared_top(a as usize, b as usize) >= 2;
+        for f in 0..features {
+            let list = &postings[starts[f] as usize..starts[f + 1] as usize];
+            walk(list, offer, &share_two);
+        }
+
+        // Near-duplicate keys: SimHash bands and the smallest shingle hashes.
+        let mut keys: Vec<(u64, u32)> = Vec::with_capacity(self.docs.len() * 8);
+        for (rank, &doc) in self.order.iter().enumerate() {
+            let d = doc as usize;
+            if self.shingle_counts[d] < self.config.min_shingles {
+                continue;
+            }
+            let h = self.simhashes[d];
+            for band in 0..4u64 {
+                keys.push(((band << 16) | ((h >> (band * 16)) & 0xffff), rank as u32));
+            }
+            for &m in self.sketch(d).iter().take(4) {
+                keys.push(((1 << 20) | u64::from(m) << 21, rank as u32));
+            }
+        }
+        keys.sort_unstable();
+        let max_distance = self.config.simhash_max_distance;
+        let close_simhash = |a: u32, b: u32| self.hamming(a as usize, b as usize) <= max_distance;
+        let similar_shingles =
+            |a: u32, b: u32| self.jaccard(a as usize, b as usize) >= self.config.jaccard_threshold;
+        let mut list: Vec<u32> = Vec::new();
+        let mut start = 0;
+        while start < keys.len() {
+            let key = keys[start].0;
+            let end = start + keys[start..].iter().take_while(|x| x.0 == key).count();
+            list.clear();
+            list.extend(
+                keys[start..end]
+                    .iter()
+                    .map(|&(_, rank)| self.order[rank as usize]),
+            );
+            if key < 1 << 20 {
+                walk(&list, offer, &close_simhash);
+            } else {
+                walk(&list, offer, &similar_shingles);
+            }
+            start = end;
+        }
+    }
+
     /// The stories: groups of at least two linked documents, ordered by the
     /// publication of their first document.
     pub fn groups(&self) -> Vec<StoryGroup> {
@@ -610,78 +801,18 @@ impl<'a> StoryIndex<'a> {
                 }
             }
         } else {
-            let neighbours = self.config.neighbours.max(1);
-            // 2. Inverted index of top bigrams, posting lists in publication order.
-            let features = self.idf.len();
-            let mut starts = vec![0u32; features + 1];
-            for &id in &self.top_ids {
-                starts[id as usize + 1] += 1;
-            }
-            for k in 0..features {
-                starts[k + 1] += starts[k];
-            }
-            let mut fill = starts.clone();
-            let mut postings = vec![0u32; self.top_ids.len()];
-            for &doc in &self.order {
-                for &id in self.top(doc as usize) {
-                    postings[fill[id as usize] as usize] = doc;
-                    fill[id as usize] += 1;
-                }
-            }
-            for f in 0..features {
-                let list = &postings[starts[f] as usize..starts[f + 1] as usize];
-                for p in 1..list.len() {
-                    let b = list[p];
-                    let mut compared = 0;
-                    for &a in list[..p].iter().rev().take(neighbours * 4) {
-                        if self.sources[a as usize] == self.sources[b as usize] {
-                            continue;
-                        }
-                        compared += 1;
-                        if self.shared_top(a as usize, b as usize) >= self.config.min_shared_top {
-                            link(&mut uf, a, b);
-                        }
-                        if compared >= neighbours {
-                            break;
-                        }
-                    }
-                }
-            }
-
-            // 3. SimHash bands.
-            let mut bands: Vec<(u32, u32)> = Vec::with_capacity(n * 4);
-            for (rank, &doc) in self.order.iter().enumerate() {
-                if self.shingle_counts[doc as usize] < self.config.min_shingles {
-                    continue;
-                }
-                let h = self.simhashes[doc as usize];
-                for band in 0..4u32 {
-                    let value = ((h >> (band * 16)) & 0xffff) as u32;
-                    bands.push(((band << 16) | value, rank as u32));
-                }
-            }
-            bands.sort_unstable();
-            let mut start = 0;
-            while start < bands.len() {
-                let key = bands[start].0;
-                let end = start + bands[start..].iter().take_while(|x| x.0 == key).count();
-                for p in start + 1..end {
-                    let b = self.order[bands[p].1 as usize];
-                    let mut compared = 0;
-                    for q in (start..p).rev().take(neighbours * 4) {
-                        let a = self.order[bands[q].1 as usize];
-                        if self.sources[a as usize] == self.sources[b as usize] {
-                            continue;
-                        }
-                        compared += 1;
-                        link(&mut uf, a, b);
-                        if compared >= neighbours {
-                            break;
-                        }
-                    }
-                }
-                start = end;
-            }
+            let t0 = std::time::Instant::now();
+            self.accumulate_rare(&mut |a, b| link(&mut uf, a, b));
+            eprintln!(
+                "TIMING accumulate {:?} iters {} touched {} offers {}",
+                t0.elapsed(),
+                NI.load(std::sync::atomic::Ordering::Relaxed),
+                NT.load(std::sync::atomic::Ordering::Relaxed),
+                NO.load(std::sync::atomic::Ordering::Relaxed)
+            );
+            let t0 = std::time::Instant::now();
+            self.walk_neighbours(&mut |a, b| link(&mut uf, a, b));
+            eprintln!("TIMING walk {:?}", t0.elapsed());
         }
 
         // Collect groups.
@@ -742,3 +873,7 @@ impl<'a> StoryIndex<'a> {
 fn tf_weight(tf: u8) -> f32 {
     1.0 + f32::from(tf.max(1)).ln()
 }
+
+static NI: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static NT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static NO: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -15,10 +15,11 @@ fn ts(s: &str) -> DateTime<FixedOffset> {
 }
 
 fn doc(id: i64, source: &str, title: &str, text: &str, published: &str) -> DigestDoc {
-    let url = format!(
-        "https://{}.example.vn/tin/{id}.html",
-        source.to_lowercase().replace(' ', "-")
-    );
+    let slug: String = key_form(source)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let url = format!("https://{slug}.example.vn/tin/{id}.html");
     DigestDoc {
         id,
         url: url.clone(),
@@ -359,7 +360,7 @@ fn synthetic_docs(n: i64) -> Vec<DigestDoc> {
             let published = format!("2023-03-{day:02}T{:02}:00:00+07:00", i % 24);
             doc(
                 i,
-                sources[(i % 5) as usize],
+                sources[((i / 7) % 5) as usize],
                 &format!("Tin {i}"),
                 &words.join(" "),
                 &published,

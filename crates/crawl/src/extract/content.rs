@@ -39,6 +39,10 @@ pub(crate) struct Analysis<'d, 'a> {
     pub first_text: Vec<u32>,
     /// Subtree contains an element with a strong article-body hint.
     pub strong_pos: Vec<bool>,
+    /// Subtree contains an <img> (or picture/video placeholder).
+    pub has_img: Vec<bool>,
+    /// Previous element sibling (NONE if none).
+    pub prev_el: Vec<u32>,
     /// This element's own hint makes it boilerplate (after guards).
     pub neg_own: Vec<bool>,
     /// This element or an ancestor is boilerplate.
@@ -86,14 +90,27 @@ impl<'d, 'a> Analysis<'d, 'a> {
             tot_link: vec![0; n],
             first_text: vec![NONE; n],
             strong_pos: vec![false; n],
+            has_img: vec![false; n],
+            prev_el: vec![NONE; n],
             neg_own: vec![false; n],
             neg: vec![false; n],
             score: vec![0.0; n],
             units: Vec::new(),
         };
+        // last element child seen so far, per parent (pre-order visits a
+        // parent's children in order)
+        let mut last_child = vec![NONE; n];
         for (i, node) in dom.nodes.iter().enumerate() {
             if node.flags & F_STRONG_POS != 0 && node.flags & F_IGNORED == 0 {
                 a.strong_pos[i] = true;
+            }
+            if node.el.is_some() && node.parent != NONE {
+                let p = node.parent as usize;
+                a.prev_el[i] = last_child[p];
+                last_child[p] = i as u32;
+            }
+            if matches!(node.tag, Tag::Img) || (node.tag == Tag::Ignore && node.el.is_some_and(|e| matches!(e.name(), "picture" | "video" | "iframe"))) {
+                a.has_img[i] = true;
             }
             if node.tag != Tag::Text || node.flags & F_IGNORED != 0 {
                 continue;
@@ -137,6 +154,9 @@ impl<'d, 'a> Analysis<'d, 'a> {
             }
             if a.strong_pos[i] {
                 a.strong_pos[p] = true;
+            }
+            if a.has_img[i] {
+                a.has_img[p] = true;
             }
         }
         a.units = (0..n as u32)
@@ -368,14 +388,12 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 }
             }
             match node.tag {
-                Tag::Text => {
-                    if node.flags & F_IGNORED == 0 {
-                        if node.block != cur_block {
-                            self.flush(&mut cur, cur_block, &mut paras);
-                            cur_block = node.block;
-                        }
-                        push_collapsed(&mut cur, node.text);
+                Tag::Text if node.flags & F_IGNORED == 0 => {
+                    if node.block != cur_block {
+                        self.flush(&mut cur, cur_block, &mut paras);
+                        cur_block = node.block;
                     }
+                    push_collapsed(&mut cur, node.text);
                 }
                 Tag::Br => {
                     let t = cur.trim_end_matches(' ').len();
@@ -443,9 +461,12 @@ impl<'d, 'a> Analysis<'d, 'a> {
             let len = self.own_chars[b].max(1) as f32;
             let ld = self.own_link[b] as f32 / len;
             let quoted = self.dom.nodes[b].flags & F_IN_QUOTE != 0;
-            if ld > 0.5 && (len < 300.0 || ld > 0.8) && !(quoted && ld <= 0.8) {
+            // a bare URL as text is a reference, not navigation
+            let bare_url = text.starts_with("http") || text.starts_with("www.");
+            if ld > 0.5 && (len < 300.0 || ld > 0.8) && !(quoted && ld <= 0.8) && !bare_url {
                 return;
             }
+
         }
         // merge with the previous piece of the same block (split by a skipped child)
         if let Some(last) = out.last_mut()
@@ -457,6 +478,44 @@ impl<'d, 'a> Analysis<'d, 'a> {
             return;
         }
         out.push(Para { text, block });
+    }
+
+    /// An image caption printed as a paragraph: a short line that names its
+    /// photo credit, or a centred / italic line next to an image.
+    fn is_caption_para(&self, p: &Para) -> bool {
+        let n = p.text.chars().count();
+        if n > 250 {
+            return false;
+        }
+        let f = fold_words(&p.text);
+        let credit = ["anh:", "anh minh hoa", "(anh", "nguon anh", "photo:", "image:", "photograph:", "credit:"]
+            .iter()
+            .any(|x| f.starts_with(x));
+        if credit && n <= 80 {
+            return true;
+        }
+        let b = p.block;
+        if b == NONE {
+            return false;
+        }
+        let bi = b as usize;
+        let node = &self.dom.nodes[bi];
+        let own = self.own_chars[bi].max(1);
+        // (centring alone is no evidence: some blogs centre every paragraph)
+        let styled = credit
+            || self.own_italic[bi] * 10 >= own * 9
+            || f.contains(" anh: ")
+            || f.contains("(anh:");
+        if !styled {
+            return false;
+        }
+        let img_before = |x: u32| {
+            let prev = self.prev_el[x as usize];
+            prev != NONE && self.has_img[prev as usize]
+        };
+        self.has_img[bi]
+            || img_before(b)
+            || (self.prev_el[bi] == NONE && node.parent != NONE && img_before(node.parent))
     }
 
     /// Whole-unit check: is the block right-aligned, bold or italic throughout?
@@ -579,7 +638,12 @@ fn is_chrome_phrase(f: &str) -> bool {
             | "xem them"
             | "doc them"
             | "xem tiep"
+            | "iklan"
+            | "anzeige"
+            | "publicidad"
+            | "publicite"
     ) || (f.starts_with('[') && f.ends_with(']') && f.contains('='))
+        || f.starts_with("filed under")
 }
 
 /// Closing promotional / contact lines: newsletter, social, tips, rights.
@@ -649,11 +713,14 @@ fn is_source_line(s: &str) -> bool {
 pub(crate) fn clean_byline(s: &str) -> Option<String> {
     // "Thu Hà | 13/03/2023 08:15", "Thu Hà - Cập nhật 08:15": keep the part
     // without digits
-    let s = s
-        .split(['|', '·', '•', '\n'])
-        .flat_map(|p| p.split(" - ").flat_map(|q| q.split(" – ")))
-        .map(str::trim)
-        .find(|p| !p.is_empty() && !p.bytes().any(|b| b.is_ascii_digit()))?;
+    let s = if s.bytes().any(|b| b.is_ascii_digit()) {
+        s.split(['|', '·', '•', '\n'])
+            .flat_map(|p| p.split(" - ").flat_map(|q| q.split(" – ")))
+            .map(str::trim)
+            .find(|p| !p.is_empty() && !p.bytes().any(|b| b.is_ascii_digit()))?
+    } else {
+        s
+    };
     let mut t = s
         .trim()
         .trim_matches(|c: char| c == '-' || c == '|' || c == '–' || c.is_whitespace());
@@ -694,7 +761,7 @@ pub(crate) fn clean_byline(s: &str) -> Option<String> {
         c.is_whitespace() || matches!(c, '(' | ')' | '-' | '–' | '|' | ',' | '.')
     });
     let n = t.chars().count();
-    if n < 2 || n > 60 || t.split_whitespace().count() > 7 {
+    if !(2..=60).contains(&n) || t.split_whitespace().count() > 7 {
         return None;
     }
     if t.contains('@') || t.starts_with("http") || is_generic_author(t) {
@@ -808,10 +875,18 @@ impl Analysis<'_, '_> {
             {
                 return false;
             }
-            if n <= 90 && p.text.bytes().any(|b| b.is_ascii_digit()) && is_date_line(&p.text, fetched_at)
+            if self.is_caption_para(p) {
+                return false;
+            }
+            let quoted = p.block != NONE && dom.nodes[p.block as usize].flags & F_IN_QUOTE != 0;
+            if n <= 90
+                && !quoted
+                && p.text.bytes().any(|b| b.is_ascii_digit())
+                && is_date_line(&p.text, fetched_at)
             {
                 return false;
             }
+
             true
         });
 
@@ -918,7 +993,9 @@ impl Analysis<'_, '_> {
             x = self.dom.nodes[x as usize].parent;
         }
         let prose = len >= 80 || (len >= 40 && self.own_punct[ui] > 0);
-        if !(hinted && prose) {
+        // or printed in bold throughout (old templates: <div><b>sapo</b></div>)
+        let bold = self.own_bold[ui] * 10 >= len * 9;
+        if !((hinted || bold) && prose) {
             return None;
         }
         let s = self.own_text(u);
@@ -1098,7 +1175,7 @@ impl Analysis<'_, '_> {
         }
         // an author box inside the body or right after it (not inside a
         // large boilerplate region such as the comments)
-        let Some(c) = container else { return None };
+        let c = container?;
         let c_end = self.dom.nodes[c as usize].end;
         let after = self
             .units

@@ -282,18 +282,13 @@ fn find_time(toks: &[Tok], skip: Option<(usize, usize)>) -> Option<(NaiveTime, u
         if hl > 2 || h > 23 {
             continue;
         }
-        let (m, mut next) = if sep(t(i + 1)) == Some(':') {
-            match num(t(i + 2)) {
-                Some((m, 2)) if m <= 59 => (m, i + 3),
-                _ => continue,
-            }
-        } else if matches!(word(t(i + 1)), Some("h" | "g")) {
-            match num(t(i + 2)) {
-                Some((m, 2)) if m <= 59 => (m, i + 3),
-                _ => continue,
-            }
-        } else {
+        // 08:15, or 8h30 / 8g30
+        if sep(t(i + 1)) != Some(':') && !matches!(word(t(i + 1)), Some("h" | "g")) {
             continue;
+        }
+        let (m, mut next) = match num(t(i + 2)) {
+            Some((m, 2)) if m <= 59 => (m, i + 3),
+            _ => continue,
         };
         let mut sec = 0;
         if sep(t(next)) == Some(':')
@@ -473,7 +468,7 @@ pub fn parse_vietnamese_date(s: &str, fetched_at: DateTime<Utc>) -> Option<DateT
 /// article text.
 pub(crate) fn is_date_line(s: &str, fetched_at: DateTime<Utc>) -> bool {
     let n = s.chars().count();
-    if n > 90 || n < 4 {
+    if !(4..=90).contains(&n) {
         return false;
     }
     if parse_vietnamese_date(s, fetched_at).is_none() {

@@ -173,6 +173,7 @@ pub(crate) const F_CAPTION: u16 = 256; // figcaption / caption-ish class (inheri
 pub(crate) const F_BYLINE_HINT: u16 = 512; // author / byline class (own)
 pub(crate) const F_IN_HEADING: u16 = 1024; // inside h1..h6 (inherited)
 pub(crate) const F_IN_QUOTE: u16 = 2048; // inside <blockquote> (inherited)
+pub(crate) const F_ALIGN_CENTER: u16 = 4096; // align=center / text-align:center (own)
 
 const INHERITED: u16 = F_IGNORED
     | F_IN_LINK
@@ -280,11 +281,12 @@ impl<'a> Dom<'a> {
                         Tag::Head | Tag::Script | Tag::Ignore | Tag::Title | Tag::Meta => {
                             flags |= F_IGNORED
                         }
-                        Tag::A => {
-                            // in-page anchors (footnotes, "#top") are not navigation
-                            if attr(el, "href").is_some_and(|h| !h.trim_start().starts_with('#')) {
-                                flags |= F_IN_LINK
-                            }
+                        // in-page anchors (footnotes, "#top") are not navigation
+                        Tag::A
+                            if attr(el, "href")
+                                .is_some_and(|h| !h.trim_start().starts_with('#')) =>
+                        {
+                            flags |= F_IN_LINK
                         }
                         Tag::Blockquote => flags |= F_IN_QUOTE,
                         Tag::Bold => flags |= F_IN_BOLD,
@@ -318,8 +320,12 @@ impl<'a> Dom<'a> {
                                 if hints::style_right(v) {
                                     flags |= F_ALIGN_RIGHT;
                                 }
+                                if hints::style_center(v) {
+                                    flags |= F_ALIGN_CENTER;
+                                }
                             }
                             "align" if v.eq_ignore_ascii_case("right") => flags |= F_ALIGN_RIGHT,
+                            "align" if v.eq_ignore_ascii_case("center") => flags |= F_ALIGN_CENTER,
                             _ => {}
                         }
                     }

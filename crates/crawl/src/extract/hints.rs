@@ -42,13 +42,13 @@ fn token_hint(t: &str) -> i8 {
         | "chiase" | "binhluan" | "ykien" | "tinlienquan" | "lienquan" | "tinkhac" | "quangcao"
         | "qc" | "docnhieu" | "xemnhieu" | "tukhoa" | "tacgia" | "ngaythang" | "thoigian"
         | "congcu" | "samecat" | "samecate" | "cungchuyenmuc" | "tieudiem" | "tinnoibat"
-        | "noibat" | "xemthem" | "docthem" | "moinhat" | "nguon" | "footnotes" | "relatedposts"
+        | "noibat" | "xemthem" | "docthem" | "moinhat" | "nguon" | "footnotes" | "relatedposts" | "relate" | "tlq" | "morenews" | "othernews"
         | "subnav" | "dropdown" | "tabs" | "carousel" | "slider" | "ticker" | "marquee"
-        | "hotnews" | "newsfeed" | "teaser" | "teasers" | "rollover" | "tooltip" | "hovercard"
+        | "hotnews" | "newsfeed" | "teaser" | "teasers" | "tooltip" | "hovercard"
         | "popover" => -1,
         "article" | "articlebody" | "content" | "contents" | "entry" | "post" | "story"
         | "body" | "main" | "detail" | "details" | "text" | "prose" | "noidung" | "chitiet"
-        | "cms" | "fck" | "richtext" | "markdown" | "blog" | "sapo" | "lead" | "lede" => 1,
+        | "cms" | "fck" | "richtext" | "markdown" | "blog" | "sapo" | "lead" | "lede" | "embed" | "embedded" => 1,
         _ => {
             if t.len() > 6 {
                 substring_hint(t)
@@ -152,7 +152,7 @@ fn is_strong_pos(name: &str) -> bool {
         "content_detail",
         "fck_detail",
     ];
-    STRONG.iter().any(|s| name == *s)
+    STRONG.contains(&name)
         || name.ends_with("article-body")
         || name.ends_with("article__body")
         || name.ends_with("article__content")
@@ -176,6 +176,8 @@ fn lede_token(t: &str) -> bool {
             | "desc"
             | "trichdan"
             | "tomluoc"
+            | "brief"
+            | "chapo"
     )
 }
 
@@ -328,6 +330,19 @@ pub(crate) fn style_hidden(style: &str) -> bool {
         .collect::<String>()
         .to_ascii_lowercase();
     s.contains("display:none") || s.contains("visibility:hidden")
+}
+
+/// `style` centres the text.
+pub(crate) fn style_center(style: &str) -> bool {
+    if !style.contains("center") {
+        return false;
+    }
+    let s: String = style
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    s.contains("text-align:center")
 }
 
 /// `style` right-aligns the text.

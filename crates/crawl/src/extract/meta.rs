@@ -285,14 +285,16 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url, fetched_at: DateTime<Utc>) 
                     base = u;
                 }
             }
-            Tag::Title => {
-                // the document title, not an <svg><title>
-                if meta.title_tag.is_none() && dom.nodes[i as usize].parent != NONE {
-                    let p = dom.nodes[i as usize].parent;
-                    if matches!(dom.nodes[p as usize].tag, Tag::Head | Tag::Html | Tag::Body) {
-                        set_once(&mut meta.title_tag, &dom.raw_text(i));
-                    }
-                }
+            // the document title, not an <svg><title>
+            Tag::Title
+                if meta.title_tag.is_none()
+                    && node.parent != NONE
+                    && matches!(
+                        dom.nodes[node.parent as usize].tag,
+                        Tag::Head | Tag::Html | Tag::Body
+                    ) =>
+            {
+                set_once(&mut meta.title_tag, &dom.raw_text(i));
             }
             Tag::Meta => {
                 let mut key = None;
@@ -300,11 +302,7 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url, fetched_at: DateTime<Utc>) 
                 let mut itemprop = None;
                 for (q, v) in el.attrs.iter() {
                     match &*q.local {
-                        "name" | "property" => {
-                            if key.is_none() {
-                                key = Some(&**v)
-                            }
-                        }
+                        "name" | "property" if key.is_none() => key = Some(&**v),
                         "content" => content = Some(&**v),
                         "itemprop" => itemprop = Some(&**v),
                         _ => {}
@@ -375,15 +373,11 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url, fetched_at: DateTime<Utc>) 
                 };
                 for r in rel.split_ascii_whitespace() {
                     match r {
-                        "canonical" => {
-                            if meta.canonical.is_none() {
-                                meta.canonical = resolve(&base, href);
-                            }
+                        "canonical" if meta.canonical.is_none() => {
+                            meta.canonical = resolve(&base, href);
                         }
-                        "next" => {
-                            if meta.link_next.is_none() {
-                                meta.link_next = resolve(&base, href);
-                            }
+                        "next" if meta.link_next.is_none() => {
+                            meta.link_next = resolve(&base, href);
                         }
                         "alternate" => {
                             let ty = super::dom::attr(el, "type")
@@ -403,12 +397,11 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url, fetched_at: DateTime<Utc>) 
                     }
                 }
             }
-            Tag::Script => {
+            Tag::Script
                 if super::dom::attr(el, "type")
-                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
-                {
-                    jsonld(&mut meta, &dom.raw_text(i), fetched_at);
-                }
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json")) =>
+            {
+                jsonld(&mut meta, &dom.raw_text(i), fetched_at);
             }
             Tag::A => {
                 if let Some(href) = super::dom::attr(el, "href") {

@@ -64,14 +64,32 @@ fn is_raw_text(name: &[u8]) -> bool {
     )
 }
 
-fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    if from >= hay.len() {
-        return None;
+/// Next `<` at or after `from` (`str::find` on a char uses a fast memchr).
+#[inline]
+fn next_lt(html: &str, from: usize) -> Option<usize> {
+    html.get(from..)?.find('<').map(|p| from + p)
+}
+
+/// Index of `-->` at or after `from`.
+fn comment_end(html: &str, from: usize) -> Option<usize> {
+    html.get(from..)?.find("-->").map(|p| from + p)
+}
+
+/// Index of the `</name` that closes a raw-text element (case-insensitive).
+fn raw_text_end(html: &str, from: usize, name: &[u8]) -> Option<usize> {
+    let b = html.as_bytes();
+    let mut i = from;
+    while let Some(lt) = next_lt(html, i) {
+        let n = lt + 2;
+        if b.get(lt + 1) == Some(&b'/')
+            && b.len() >= n + name.len()
+            && b[n..n + name.len()].eq_ignore_ascii_case(name)
+        {
+            return Some(lt);
+        }
+        i = lt + 1;
     }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
-        .map(|p| from + p)
+    None
 }
 
 /// End of a tag starting at `start` (index after `>`), honouring quotes.
@@ -112,7 +130,7 @@ fn tag_name(b: &[u8], i: usize, buf: &mut Vec<u8>) -> usize {
 pub fn limit_depth(html: &str) -> Cow<'_, str> {
     let b = html.as_bytes();
     // Cheap bound first: fewer tags than the limit cannot nest that deep.
-    if b.iter().filter(|&&c| c == b'<').count() <= MAX_DEPTH {
+    if b.len() < MAX_DEPTH * 3 || bytecount_lt(b) <= MAX_DEPTH {
         return Cow::Borrowed(html);
     }
     let mut depth = 0usize;
@@ -121,11 +139,10 @@ pub fn limit_depth(html: &str) -> Cow<'_, str> {
     let mut cuts: Vec<(usize, usize)> = Vec::new();
     let mut name = Vec::with_capacity(16);
     let mut i = 0usize;
-    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
-        let lt = i + off;
+    while let Some(lt) = next_lt(html, i) {
         let next = b.get(lt + 1).copied().unwrap_or(0);
         if b[lt..].starts_with(b"<!--") {
-            i = find(b, lt + 4, b"-->").map_or(b.len(), |p| p + 3);
+            i = comment_end(html, lt + 4).map_or(b.len(), |p| p + 3);
         } else if next == b'!' || next == b'?' {
             i = tag_end(b, lt + 2);
         } else if next == b'/' {
@@ -144,9 +161,7 @@ pub fn limit_depth(html: &str) -> Cow<'_, str> {
             let after = tag_name(b, lt + 1, &mut name);
             let end = tag_end(b, after);
             if is_raw_text(&name) {
-                let mut close = b"</".to_vec();
-                close.extend_from_slice(&name);
-                i = find(b, end, &close).unwrap_or(b.len());
+                i = raw_text_end(html, end, &name).unwrap_or(b.len());
                 continue;
             }
             if !is_void_or_optional(&name) {
@@ -177,6 +192,11 @@ pub fn limit_depth(html: &str) -> Cow<'_, str> {
     }
     out.push_str(&html[last..]);
     Cow::Owned(out)
+}
+
+/// Number of `<` bytes.
+fn bytecount_lt(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| c == b'<').count()
 }
 
 #[cfg(test)]

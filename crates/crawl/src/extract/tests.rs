@@ -81,8 +81,8 @@ fn extracts_a_simple_article() {
 
 #[test]
 fn empty_and_binary_inputs_are_errors() {
-    assert_eq!(run("").unwrap_err(), ExtractError::Empty);
-    assert_eq!(run("   \n ").unwrap_err(), ExtractError::Empty);
+    assert_eq!(run("").expect_err("empty"), ExtractError::Empty);
+    assert_eq!(run("   \n ").expect_err("blank"), ExtractError::Empty);
     let url = Url::parse("https://x.example/").expect("url");
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
     let r = extract(&ExtractInput {
@@ -360,4 +360,26 @@ mod templates {
         assert_eq!(date(&e), "2023-03-13T01:15:00+00:00");
         assert_eq!(e.author.as_deref(), Some("Jane Roe"));
     }
+}
+
+#[test]
+fn captions_as_paragraphs_are_dropped() {
+    let p = "Theo báo cáo, năm qua giá trị sản xuất thủy sản toàn tỉnh đạt hơn 5.000 tỷ đồng, tăng 8% so với cùng kỳ; sản lượng khai thác đạt 120.000 tấn.";
+    let html = format!(
+        r#"<html><head><title>Tiêu đề bài</title></head><body><h1>Tiêu đề bài</h1><div class="noidung">
+<p>{p}</p>
+<p style="text-align:center"><img src="a.jpg"></p>
+<p style="text-align:center"><em>Ngư dân phấn khởi với chuyến biển đầu năm.</em></p>
+<p>{p} Đoạn hai.</p>
+<table class="image"><tr><td><img src="b.jpg"></td></tr><tr><td>Quang cảnh cảng cá. Ảnh: Văn Tùng</td></tr></table>
+<p>{p} Đoạn ba.</p>
+<p>Ảnh: Minh Khoa</p>
+<p>{p} Đoạn bốn.</p>
+</div></body></html>"#
+    );
+    let e = run(&html).expect("ok");
+    assert!(!e.text.contains("Ngư dân phấn khởi"), "{}", e.text);
+    assert!(!e.text.contains("Minh Khoa"), "{}", e.text);
+    assert!(e.text.contains("Đoạn bốn."), "{}", e.text);
+    assert_eq!(e.text.matches("\n\n").count(), 3, "{}", e.text);
 }

@@ -223,11 +223,27 @@ pub(crate) fn choose(
             }
         }
     }
+    // an <h1> that is only the outlet's name (a logo) matches the end
+    // segment of <title> that is shorter than the rest
+    let title_ends: Vec<(String, usize)> = [&meta.title_tag, &meta.og_title]
+        .into_iter()
+        .flatten()
+        .flat_map(|t| {
+            let seps = separators(t);
+            let mut v = Vec::new();
+            if let (Some(&(fs, fe)), Some(&(ls, le))) = (seps.first(), seps.last()) {
+                v.push((fold_alnum(&t[..fs]), fold_alnum(&t[fe..]).len()));
+                v.push((fold_alnum(&t[le..]), fold_alnum(&t[..ls]).len()));
+            }
+            v
+        })
+        .collect();
     let usable = |i: u32, t: &str| {
         let k = fold_alnum(t);
         k.chars().count() >= 4
-            && !keys.iter().any(|key| *key == k)
+            && !keys.contains(&k)
             && dom.nodes[i as usize].flags & F_IN_LINK == 0
+            && !title_ends.iter().any(|(seg, rest)| *seg == k && k.len() < *rest)
     };
     for (i, t) in &h1s {
         if usable(*i, t) && (refs.is_empty() || refs.iter().any(|r| r.contains(&fold_alnum(t)))) {

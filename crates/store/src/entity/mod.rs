@@ -12,6 +12,7 @@ pub mod fetch_log;
 pub mod matches;
 pub mod raw_captures;
 pub mod reviews;
+pub mod sessions;
 pub mod rule_sets;
 pub mod rule_versions;
 pub mod sources;
