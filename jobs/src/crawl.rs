@@ -111,6 +111,19 @@ fn first_line(text: &str) -> String {
     format!("{cut}…")
 }
 
+/// Whether `title` stands in the page's body (a headline), not only in its `<title>`.
+fn headline_on_page(body: &[u8], content_type: Option<&str>, title: &str) -> bool {
+    let title = title.trim();
+    if title.is_empty() {
+        return false;
+    }
+    let (html, _) = diembao_crawl::extract::decode_html(body, content_type);
+    let start = html.find("<body").or_else(|| html.find("<BODY")).unwrap_or(0);
+    let visible = &html[start..];
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    visible.contains(title) || squash(visible).contains(&squash(title))
+}
+
 /// The apalis handler for [`VisitSource`].
 pub async fn visit_source(job: VisitSource, env: Data<Env>) -> Result<(), BoxDynError> {
     env.visit_source(job.source_id).await.map_err(boxed)
@@ -558,8 +571,17 @@ impl Env {
                 return Ok(());
             }
         };
-        let title = extracted.title.clone().unwrap_or_default();
-        if !extracted.is_article || title.trim().is_empty() || extracted.text.trim().is_empty() {
+        let source_kind = source.as_ref().and_then(|s| SourceKind::parse(&s.kind));
+        // A page an `html` source's own link selector points at is content even when it
+        // is too short to look like an article (a fan page's post, say). It is a post when
+        // its "title" is nowhere on the page but in <title> (no headline of its own).
+        let from_listing = source_kind == Some(SourceKind::Html) && !extracted.text.trim().is_empty();
+        let mut title = extracted.title.clone().unwrap_or_default();
+        let headless = from_listing && !headline_on_page(&fetched.body, fetched.content_type.as_deref(), &title);
+        if headless {
+            title = first_line(&extracted.text);
+        }
+        if !(extracted.is_article || from_listing) || title.trim().is_empty() || extracted.text.trim().is_empty() {
             self.skip("not_article");
             self.store
                 .finish_url(
@@ -590,17 +612,19 @@ impl Env {
             Some(c) => (own.clone(), Some(canonicalize(&c))),
             None => (own.clone(), None),
         };
-        let kind = source
-            .as_ref()
-            .and_then(|s| SourceKind::parse(&s.kind))
-            .map_or(DocKind::Article, SourceKind::document_kind);
+        let kind = if headless { DocKind::Post } else { source_kind.map_or(DocKind::Article, SourceKind::document_kind) };
+        // A post without a named author is the page's own post.
+        let author = match (&extracted.author, kind) {
+            (None, DocKind::Post) => source.as_ref().map(|s| s.name.clone()),
+            (author, _) => author.clone(),
+        };
         let document = NewDocument {
             url: fetched.final_url.to_string(),
             canonical_url,
             kind,
             title,
             text: extracted.text.clone(),
-            author: extracted.author.clone(),
+            author,
             source_name: source.as_ref().map(|s| s.name.clone()),
             published_at: extracted.published_at,
             modified_at: extracted.modified_at,

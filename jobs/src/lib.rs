@@ -6,6 +6,7 @@
 
 mod capture;
 mod crawl;
+mod digest;
 mod discovery;
 mod env;
 mod indexer;
@@ -15,6 +16,7 @@ mod queue;
 mod tagger;
 
 pub use crawl::{CrawlSummary, FetchPage, VisitSource};
+pub use digest::{DeliveryReport, period_label};
 pub use discovery::Discovery;
 pub use env::{Env, EnvOptions};
 pub use indexer::{IndexStatus, index_doc};

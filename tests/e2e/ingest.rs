@@ -38,7 +38,7 @@ fn ingest_search_export_round_trip() {
         folded.iter().any(|h| h["snippet"]
             .as_str()
             .unwrap_or("")
-            .contains("<b>chuyển</b>")),
+            .contains("<b>chuyển đổi số</b>")),
         "{folded:?}"
     );
 

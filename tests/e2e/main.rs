@@ -5,6 +5,7 @@
 mod harness;
 
 mod crawl;
+mod digest;
 mod faults;
 mod ingest;
 mod inputs;

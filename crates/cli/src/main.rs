@@ -107,6 +107,11 @@ enum Command {
         #[command(subcommand)]
         command: CandidatesCommand,
     },
+    /// The weekly press digest (bản tin điểm báo tuần) and period reports.
+    Digest {
+        #[command(subcommand)]
+        command: DigestCommand,
+    },
     /// Accounts for the web UI and API.
     Users {
         #[command(subcommand)]
@@ -144,6 +149,35 @@ enum SourcesCommand {
         json: bool,
     },
     /// List sources with their health.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DigestCommand {
+    /// Build the digest of an ISO week (or of a date range, compared with a year before).
+    Build {
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        week: Option<String>,
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        #[arg(long, default_value = "html", value_parser = ["html", "text", "json"])]
+        format: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Mail the week's digest to each configured recipient, once per week.
+    Send {
+        #[arg(long)]
+        week: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The archive of built digests.
     List {
         #[arg(long)]
         json: bool,
@@ -490,6 +524,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&result)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Digest { command } => digest_command(&cli, config, command).await,
         Command::Users { command: UsersCommand::Add { name, role, password_stdin: _ } } => {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password).context("reading the password from stdin")?;
@@ -863,6 +898,11 @@ async fn run_main(
                 if let Err(err) = env.schedule_due_sources().await {
                     tracing::error!(error = %err, "scheduler pass failed");
                 }
+                match env.digest_due(Utc::now()).await {
+                    Ok(Some(reports)) => tracing::info!(recipients = reports.len(), "weekly digest sent"),
+                    Ok(None) => {}
+                    Err(err) => tracing::error!(error = %err, "weekly digest failed"),
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(std::time::Duration::from_secs(15)) => {}
                     _ = rx.changed() => return,
@@ -1030,5 +1070,80 @@ async fn candidates_command(cli: &Cli, config: Config, command: &CandidatesComma
             Err(diembao_store::StoreError::Invalid(message)) => Err(bad_input(message)),
             Err(err) => Err(err.into()),
         },
+    }
+}
+
+fn parse_period(week: Option<&str>, from: Option<&str>, to: Option<&str>) -> Result<diembao_core::digest::Period> {
+    use diembao_core::digest::Period;
+    match (week, from, to) {
+        (Some(week), _, _) => Period::parse_week(week).map_err(|e| bad_input(format!("--week {week}: {e}"))),
+        (None, Some(from), Some(to)) => {
+            let day = |text: &str| {
+                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| bad_input(format!("bad date `{text}` (use YYYY-MM-DD)")))
+            };
+            Period::range(day(from)?, day(to)?).map_err(|e| bad_input(e.to_string()))
+        }
+        _ => Err(bad_input("give --week YYYY-Www, or --from DATE --to DATE")),
+    }
+}
+
+async fn digest_command(cli: &Cli, config: Config, command: &DigestCommand) -> Result<ExitCode> {
+    match command {
+        DigestCommand::Build { week, from, to, format, out } => {
+            let period = parse_period(week.as_deref(), from.as_deref(), to.as_deref())?;
+            let env = open_env(cli, config).await?;
+            env.index_pending().await?;
+            let digest = env.build_digest(&period).await?;
+            let rendered = match format.as_str() {
+                "json" => serde_json::to_string_pretty(&digest)?,
+                "text" => diembao_core::digest::render_text(&digest),
+                _ => diembao_core::digest::render_html(&digest),
+            };
+            match out {
+                Some(path) => {
+                    std::fs::write(path, rendered.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("digest: {} documents, written to {}", digest.total, path.display());
+                }
+                None => println!("{rendered}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DigestCommand::Send { week, json } => {
+            let period = parse_period(Some(week), None, None)?;
+            let env = open_env(cli, config).await?;
+            env.index_pending().await?;
+            let reports = env.send_digest(&period).await?;
+            let failed = reports.iter().filter(|r| r.status != "sent").count();
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+            } else {
+                for r in &reports {
+                    let what = if r.already_sent { "already sent".to_string() } else if r.status == "sent" { "sent".to_string() } else { format!("FAILED: {}", r.error.as_deref().unwrap_or("")) };
+                    eprintln!("digest {week} → {}: {what}", r.recipient);
+                }
+            }
+            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        DigestCommand::List { json } => {
+            let env = open_env(cli, config).await?;
+            let rows = env.store.digests().await?;
+            let mut out = Vec::new();
+            for row in &rows {
+                let deliveries = env.store.deliveries(row.id).await?;
+                out.push(serde_json::json!({
+                    "period": row.period, "from": row.from_date.to_string(), "to": row.to_date.to_string(),
+                    "total": row.content["total"], "built_at": row.built_at.to_rfc3339(),
+                    "deliveries": deliveries.iter().map(|d| serde_json::json!({"recipient": d.recipient, "status": d.status, "attempts": d.attempts, "sent_at": d.sent_at.map(|t| t.to_rfc3339())})).collect::<Vec<_>>(),
+                }));
+            }
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                for row in &out {
+                    println!("{}  {} – {}  {} documents", row["period"].as_str().unwrap_or(""), row["from"].as_str().unwrap_or(""), row["to"].as_str().unwrap_or(""), row["total"]);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

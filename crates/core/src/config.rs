@@ -108,8 +108,19 @@ pub enum SmtpSecurity {
 #[serde(deny_unknown_fields, default)]
 pub struct DigestConfig {
     pub timezone: String,
+    /// Weekday and time (in `timezone`) when `run` mails the previous week's digest.
     pub send_at: String,
     pub recipients: Vec<String>,
+    /// Saved searches shown as sections of the digest (`[[digest.topic]]`).
+    #[serde(rename = "topic")]
+    pub topics: Vec<TopicConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicConfig {
+    pub title: String,
+    pub query: String,
 }
 
 impl Default for DigestConfig {
@@ -118,7 +129,29 @@ impl Default for DigestConfig {
             timezone: "Asia/Ho_Chi_Minh".into(),
             send_at: "Mon 07:00".into(),
             recipients: Vec::new(),
+            topics: vec![
+                TopicConfig { title: "Chuyển đổi số".into(), query: "\"chuyển đổi số\"".into() },
+                TopicConfig {
+                    title: "An toàn thông tin".into(),
+                    query: "\"an toàn thông tin\" OR \"an ninh mạng\"".into(),
+                },
+            ],
         }
+    }
+}
+
+impl DigestConfig {
+    /// `send_at` as (weekday, hour, minute): `Mon 07:00`.
+    pub fn schedule(&self) -> Result<(chrono::Weekday, u32, u32), String> {
+        let bad = || format!("send_at `{}`: use a weekday and a time, like `Mon 07:00`", self.send_at);
+        let (day, time) = self.send_at.trim().split_once(' ').ok_or_else(bad)?;
+        let weekday: chrono::Weekday = day.parse().map_err(|_| bad())?;
+        let (h, m) = time.trim().split_once(':').ok_or_else(bad)?;
+        let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        if h > 23 || m > 59 {
+            return Err(bad());
+        }
+        Ok((weekday, h, m))
     }
 }
 
@@ -147,6 +180,10 @@ impl Config {
                 offset,
                 format!("unknown time zone `{}`", config.digest.timezone),
             ));
+        }
+        if let Err(message) = config.digest.schedule() {
+            let offset = text.find("send_at").unwrap_or(0);
+            return Err(InputError::at_offset(text, offset, message));
         }
         Ok(config)
     }

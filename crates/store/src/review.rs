@@ -327,6 +327,20 @@ impl Store {
         Ok(updated)
     }
 
+    /// The review status of the candidates of these documents.
+    pub async fn candidate_statuses(&self, document_ids: &[i64]) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+        if document_ids.is_empty() {
+            return Ok(Default::default());
+        }
+        Ok(candidates::Entity::find()
+            .filter(candidates::Column::DocumentId.is_in(document_ids.iter().copied()))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|c| (c.document_id, c.status))
+            .collect())
+    }
+
     /// Open matches of a document (for its tags and the document view).
     pub async fn open_matches(&self, document_ids: &[i64]) -> Result<Vec<MatchRow>, StoreError> {
         if document_ids.is_empty() {

@@ -42,34 +42,36 @@
 //! # Cost
 //!
 //! Nothing compares all pairs (except [`StoryConfig::exhaustive`], for
-//! checks). Documents are visited in publication order, and candidates come
-//! from three indexes:
+//! checks). Candidates come from three indexes, and only candidates are
+//! scored:
 //!
-//! - an inverted index of the bigrams that occur in 2 to
-//!   [`StoryConfig::dense_df_cap`] (100) documents: for each document the
-//!   products of weights over the bigrams it shares with each earlier
-//!   document within the time window are summed (a sparse dot product, as in
-//!   inverted-index similarity joins); a pair is scored in full when that
-//!   partial cosine reaches [`StoryConfig::rare_share`] (half) of the
-//!   threshold. When no bigram is that common (periods of up to ~100
-//!   documents) this finds exactly the pairs an exhaustive comparison finds.
-//!   The work is the number of pairs sharing a rarer bigram within the
-//!   window, not the square of the number of documents;
+//! - an inverted index of the bigrams found in 2 to
+//!   [`StoryConfig::dense_df_cap`] (16) documents, in publication order:
+//!   for each document, the products of weights over the bigrams it shares
+//!   with each earlier document of another source within the time window are
+//!   summed (a sparse dot product, as in inverted-index similarity joins);
+//!   a pair is scored in full when that partial cosine reaches
+//!   [`StoryConfig::rare_share`] (half) of the threshold. Same-event pairs
+//!   share rarer bigrams (names, places, figures), so this finds them; the
+//!   work grows with the pairs that share a rare bigram, not with the square
+//!   of the number of documents;
 //! - for stories told by more than `dense_df_cap` documents, whose own
 //!   bigrams are then too common for that index: each document's
 //!   [`StoryConfig::top_features`] (8) heaviest common bigrams; a document is
 //!   compared with its [`StoryConfig::neighbours`] (8) nearest predecessors
-//!   from other sources in each of those posting lists when they share two
-//!   of these bigrams. Union-find chains the story together;
+//!   from other sources in each of those lists when they share two of them,
+//!   and union-find chains the story together;
 //! - for near-duplicates at any distance in time: SimHash band LSH (four
 //!   16-bit bands, so signatures within 3 bits share a band exactly) and the
 //!   four smallest shingle hashes (two texts with shingle Jaccard `J` share
 //!   the smallest with probability `J`), each with the same neighbour walk.
 //!
-//! Texts are read up to [`StoryConfig::max_text_bytes`].
+//! Texts are read up to [`StoryConfig::max_text_bytes`]. Document
+//! frequencies are counted in a table sized from the number of documents:
+//! exact for small periods; in large ones a rare bigram may share a counter
+//! with another and look a little more common.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -172,95 +174,6 @@ pub fn group_stories(docs: &[&DigestDoc], background: &[&DigestDoc]) -> Vec<Stor
     StoryIndex::build(docs, background, &StoryConfig::default()).groups()
 }
 
-#[derive(Default, Clone, Copy)]
-struct PassHasher(u64);
-
-impl Hasher for PassHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        // Keys are already mixed hashes.
-        self.0 = n;
-    }
-}
-
-type Fast = BuildHasherDefault<PassHasher>;
-
-/// Signatures and term vectors of a set of documents, ready for grouping.
-pub struct StoryIndex<'a> {
-    docs: &'a [&'a DigestDoc],
-    config: StoryConfig,
-    /// Document indices in publication order.
-    order: Vec<u32>,
-    instants: Vec<i64>,
-    sources: Vec<u32>,
-    simhashes: Vec<u64>,
-    shingle_counts: Vec<u32>,
-    sketch_offsets: Vec<u32>,
-    sketches: Vec<u32>,
-    feature_offsets: Vec<u32>,
-    feature_ids: Vec<u32>,
-    feature_tfs: Vec<u8>,
-    norms: Vec<f32>,
-    idf: Vec<f32>,
-    df_current: Vec<u32>,
-    top_offsets: Vec<u32>,
-    top_ids: Vec<u32>,
-}
-
-fn stopword_hashes() -> &'static [u64] {
-    static HASHES: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
-    HASHES.get_or_init(|| {
-        let mut v: Vec<u64> = STOPWORDS.iter().map(|w| word_hash(w)).collect();
-        v.sort_unstable();
-        v
-    })
-}
-
-fn is_stop(stop: &[u64], h: u64) -> bool {
-    stop.binary_search(&h).is_ok()
-}
-
-/// At most `max` bytes of `s`, cut at a character boundary.
-fn prefix(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
-
-/// Bigram hashes of `words` (no stopword-only bigrams), appended to `out`.
-fn bigrams_into(words: &[u64], stop: &[u64], out: &mut Vec<u64>) {
-    for w in words.windows(2) {
-        if !(is_stop(stop, w[0]) && is_stop(stop, w[1])) {
-            out.push(pair_hash(w[0], w[1]));
-        }
-    }
-}
-
-/// Sorted distinct values with their counts (capped at 255).
-fn count_sorted(v: &mut Vec<u64>) -> Vec<(u64, u8)> {
-    v.sort_unstable();
-    let mut out: Vec<(u64, u8)> = Vec::with_capacity(v.len());
-    for &h in v.iter() {
-        match out.last_mut() {
-            Some((last, n)) if *last == h => *n = n.saturating_add(1),
-            _ => out.push((h, 1)),
-        }
-    }
-    out
-}
-
 /// Loose key of a URL for syndication links.
 fn url_key(url: &str) -> String {
     let canonical =
@@ -308,6 +221,151 @@ impl UnionFind {
     }
 }
 
+/// Signatures and term vectors of a set of documents, ready for grouping.
+pub struct StoryIndex<'a> {
+    docs: &'a [&'a DigestDoc],
+    config: StoryConfig,
+    /// Document indices in publication order.
+    order: Vec<u32>,
+    instants: Vec<i64>,
+    sources: Vec<u32>,
+    simhashes: Vec<u64>,
+    shingle_counts: Vec<u32>,
+    sketch_offsets: Vec<u32>,
+    sketches: Vec<u32>,
+    /// Per document, `features[offsets[i]..offsets[i + 1]]`: distinct bigram
+    /// keys (32-bit hashes), ascending, with their weights divided by the
+    /// document's norm.
+    feature_offsets: Vec<u32>,
+    feature_keys: Vec<u32>,
+    feature_weights: Vec<f32>,
+    /// Document frequencies by bucket of the bigram key.
+    df: DfTable,
+    /// Per document: its heaviest bigrams above the dense cap, ascending.
+    top_offsets: Vec<u32>,
+    top_keys: Vec<u32>,
+}
+
+/// Document frequencies of 32-bit keys in `2^bits` saturating counters,
+/// indexed by the top bits of the key. Sized from the number of documents so
+/// that small periods count exactly; in large ones a rare bigram may share
+/// its counter with another and look a little more common.
+struct DfTable {
+    shift: u32,
+    counts: Vec<u16>,
+}
+
+impl DfTable {
+    fn new(documents: usize) -> Self {
+        let want = (documents.max(1) * 256).next_power_of_two();
+        let bits = want.trailing_zeros().clamp(10, 24);
+        Self {
+            shift: 32 - bits,
+            counts: vec![0; 1 << bits],
+        }
+    }
+
+    #[inline]
+    fn bucket(&self, key: u32) -> usize {
+        (key >> self.shift) as usize
+    }
+
+    #[inline]
+    fn add(&mut self, key: u32) {
+        let b = self.bucket(key);
+        self.counts[b] = self.counts[b].saturating_add(1);
+    }
+
+    #[inline]
+    fn get(&self, key: u32) -> u32 {
+        u32::from(self.counts[self.bucket(key)])
+    }
+}
+
+fn stopword_hashes() -> &'static [u64] {
+    static HASHES: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    HASHES.get_or_init(|| {
+        let mut v: Vec<u64> = STOPWORDS.iter().map(|w| word_hash(w)).collect();
+        v.sort_unstable();
+        v
+    })
+}
+
+fn is_stop(stop: &[u64], h: u64) -> bool {
+    stop.binary_search(&h).is_ok()
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Keys of the bigrams of `words` (no stopword-only bigrams), appended.
+fn bigrams_into(words: &[u64], stop: &[u64], out: &mut Vec<u32>) {
+    let mut prev_stop = words.first().is_some_and(|&w| is_stop(stop, w));
+    for w in words.windows(2) {
+        let this_stop = is_stop(stop, w[1]);
+        if !(prev_stop && this_stop) {
+            out.push(pair_hash(w[0], w[1]) as u32);
+        }
+        prev_stop = this_stop;
+    }
+}
+
+/// Sorts `v` and turns it into distinct keys with their counts.
+fn count_sorted(v: &mut [u32], keys: &mut Vec<u32>, counts: &mut Vec<u8>) {
+    keys.clear();
+    counts.clear();
+    v.sort_unstable();
+    for &k in v.iter() {
+        if keys.last() == Some(&k) {
+            if let Some(c) = counts.last_mut() {
+                *c = c.saturating_add(1);
+            }
+        } else {
+            keys.push(k);
+            counts.push(1);
+        }
+    }
+}
+
+/// Number of equal values in two ascending slices.
+fn common<T: Ord>(x: &[T], y: &[T]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < x.len() && j < y.len() {
+        match x[i].cmp(&y[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// One occurrence of a bigram of 2..=`dense_df_cap` documents, in the
+/// accumulation index.
+#[derive(Clone, Copy, Default)]
+struct Posting {
+    key: u32,
+    /// Rank of the document in publication order.
+    rank: u32,
+    /// Seconds since the first document.
+    time: i32,
+    source: u32,
+    weight: f32,
+}
+
 impl<'a> StoryIndex<'a> {
     /// Computes signatures of `docs` and the IDF over `docs` plus a sample of
     /// `background` (documents of the comparison period).
@@ -317,7 +375,6 @@ impl<'a> StoryIndex<'a> {
         config: &StoryConfig,
     ) -> Self {
         let n = docs.len();
-        let t0 = std::time::Instant::now();
         let stop = stopword_hashes();
         let instants: Vec<i64> = docs.iter().map(|d| d.instant().timestamp()).collect();
         let mut order: Vec<u32> = (0..n as u32).collect();
@@ -332,26 +389,28 @@ impl<'a> StoryIndex<'a> {
             })
             .collect();
 
-        let mut interner: HashMap<u64, u32, Fast> =
-            HashMap::with_capacity_and_hasher(n * 64, Fast::default());
-        let mut df_all: Vec<u32> = Vec::new();
-        let mut df_current: Vec<u32> = Vec::new();
+        let step = background
+            .len()
+            .div_ceil(config.max_background.max(1))
+            .max(1);
+        let background_n = background.len().div_ceil(step);
+        let mut df = DfTable::new(n + background_n);
 
         let mut simhashes = Vec::with_capacity(n);
         let mut shingle_counts = Vec::with_capacity(n);
         let mut sketch_offsets = Vec::with_capacity(n + 1);
         let mut sketches = Vec::new();
         let mut feature_offsets = Vec::with_capacity(n + 1);
-        let mut feature_ids: Vec<u32> = Vec::new();
-        let mut feature_tfs: Vec<u8> = Vec::new();
+        let mut feature_keys: Vec<u32> = Vec::new();
+        let mut tfs: Vec<u8> = Vec::new();
         sketch_offsets.push(0u32);
         feature_offsets.push(0u32);
 
         let mut title_words = Vec::new();
         let mut body_words = Vec::new();
-        let mut grams = Vec::new();
+        let mut grams: Vec<u32> = Vec::new();
         let mut shingle_buf: Vec<u64> = Vec::new();
-        let mut doc_feats: Vec<(u32, u8)> = Vec::new();
+        let (mut keys, mut counts) = (Vec::new(), Vec::new());
         for doc in docs {
             word_hashes_into(&doc.title, &mut title_words, usize::MAX);
             word_hashes_into(
@@ -375,36 +434,19 @@ impl<'a> StoryIndex<'a> {
             bigrams_into(&title_words, stop, &mut grams);
             let body_end = body_words.len().min(config.body_words);
             bigrams_into(&body_words[..body_end], stop, &mut grams);
-            doc_feats.clear();
-            for (h, tf) in count_sorted(&mut grams) {
-                let next = df_all.len() as u32;
-                let id = *interner.entry(h).or_insert(next);
-                if id == next {
-                    df_all.push(0);
-                    df_current.push(0);
-                }
-                df_all[id as usize] += 1;
-                df_current[id as usize] += 1;
-                doc_feats.push((id, tf));
+            count_sorted(&mut grams, &mut keys, &mut counts);
+            for &k in &keys {
+                df.add(k);
             }
-            doc_feats.sort_unstable_by_key(|&(id, _)| id);
-            feature_ids.extend(doc_feats.iter().map(|&(id, _)| id));
-            feature_tfs.extend(doc_feats.iter().map(|&(_, tf)| tf));
-            feature_offsets.push(feature_ids.len() as u32);
+            feature_keys.extend_from_slice(&keys);
+            tfs.extend_from_slice(&counts);
+            feature_offsets.push(feature_keys.len() as u32);
         }
 
-        eprintln!("TIMING features {:?}", t0.elapsed());
-        let t0 = std::time::Instant::now();
         // Background: an evenly spaced sample, only for document frequencies.
-        let step = background
-            .len()
-            .div_ceil(config.max_background.max(1))
-            .max(1);
-        let mut background_n = 0usize;
         // About 12 bytes per word covers the prefix the vectors use.
         let background_bytes = (config.body_words * 12).min(config.max_text_bytes);
         for doc in background.iter().step_by(step) {
-            background_n += 1;
             word_hashes_into(&doc.title, &mut title_words, usize::MAX);
             word_hashes_into(
                 prefix(&doc.text, background_bytes),
@@ -414,47 +456,47 @@ impl<'a> StoryIndex<'a> {
             grams.clear();
             bigrams_into(&title_words, stop, &mut grams);
             bigrams_into(&body_words, stop, &mut grams);
-            grams.sort_unstable();
-            grams.dedup();
-            for h in &grams {
-                if let Some(&id) = interner.get(h) {
-                    df_all[id as usize] += 1;
-                }
+            count_sorted(&mut grams, &mut keys, &mut counts);
+            for &k in &keys {
+                df.add(k);
             }
         }
-        drop(interner);
 
-        eprintln!("TIMING background {:?}", t0.elapsed());
+        // Weights, divided by the norm, and each document's heaviest common
+        // bigrams.
         let total = (n + background_n) as f32 + config.pseudo_docs;
-        let idf: Vec<f32> = df_all
-            .iter()
-            .map(|&df| (total / (df as f32 + 0.5)).ln().max(0.0))
-            .collect();
-
-        let mut norms = Vec::with_capacity(n);
+        let mut feature_weights = vec![0f32; feature_keys.len()];
         let mut top_offsets = Vec::with_capacity(n + 1);
-        let mut top_ids = Vec::new();
+        let mut top_keys = Vec::new();
         top_offsets.push(0u32);
-        let mut weighted: Vec<(f32, u32)> = Vec::new();
+        let mut heavy: Vec<(f32, u32)> = Vec::new();
         for i in 0..n {
             let (s, e) = (feature_offsets[i] as usize, feature_offsets[i + 1] as usize);
             let mut norm = 0f32;
-            weighted.clear();
+            heavy.clear();
             for k in s..e {
-                let id = feature_ids[k];
-                let w = tf_weight(feature_tfs[k]) * idf[id as usize];
+                let key = feature_keys[k];
+                let d = df.get(key);
+                let idf = (total / (d as f32 + 0.5)).ln().max(0.0);
+                let w = (1.0 + f32::from(tfs[k].max(1)).ln()) * idf;
+                feature_weights[k] = w;
                 norm += w * w;
-                if df_current[id as usize] > config.dense_df_cap {
-                    weighted.push((w, id));
+                if d > config.dense_df_cap {
+                    heavy.push((w, key));
                 }
             }
-            norms.push(norm.sqrt());
-            weighted.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            weighted.truncate(config.top_features);
-            let start = top_ids.len();
-            top_ids.extend(weighted.iter().map(|&(_, id)| id));
-            top_ids[start..].sort_unstable();
-            top_offsets.push(top_ids.len() as u32);
+            let norm = norm.sqrt();
+            if norm > 0.0 {
+                for w in &mut feature_weights[s..e] {
+                    *w /= norm;
+                }
+            }
+            heavy.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            heavy.truncate(config.top_features);
+            let start = top_keys.len();
+            top_keys.extend(heavy.iter().map(|&(_, k)| k));
+            top_keys[start..].sort_unstable();
+            top_offsets.push(top_keys.len() as u32);
         }
 
         Self {
@@ -468,26 +510,24 @@ impl<'a> StoryIndex<'a> {
             sketch_offsets,
             sketches,
             feature_offsets,
-            feature_ids,
-            feature_tfs,
-            norms,
-            idf,
-            df_current,
+            feature_keys,
+            feature_weights,
+            df,
             top_offsets,
-            top_ids,
+            top_keys,
         }
     }
 
-    fn features(&self, i: usize) -> (&[u32], &[u8]) {
+    fn features(&self, i: usize) -> (&[u32], &[f32]) {
         let (s, e) = (
             self.feature_offsets[i] as usize,
             self.feature_offsets[i + 1] as usize,
         );
-        (&self.feature_ids[s..e], &self.feature_tfs[s..e])
+        (&self.feature_keys[s..e], &self.feature_weights[s..e])
     }
 
     fn top(&self, i: usize) -> &[u32] {
-        &self.top_ids[self.top_offsets[i] as usize..self.top_offsets[i + 1] as usize]
+        &self.top_keys[self.top_offsets[i] as usize..self.top_offsets[i + 1] as usize]
     }
 
     fn sketch(&self, i: usize) -> &[u32] {
@@ -496,23 +536,21 @@ impl<'a> StoryIndex<'a> {
 
     /// TF-IDF cosine of the bigram vectors of documents `a` and `b`.
     pub fn cosine(&self, a: usize, b: usize) -> f32 {
-        let (ia, ta) = self.features(a);
-        let (ib, tb) = self.features(b);
+        let (ka, wa) = self.features(a);
+        let (kb, wb) = self.features(b);
         let (mut i, mut j, mut dot) = (0, 0, 0f32);
-        while i < ia.len() && j < ib.len() {
-            match ia[i].cmp(&ib[j]) {
+        while i < ka.len() && j < kb.len() {
+            match ka[i].cmp(&kb[j]) {
                 std::cmp::Ordering::Less => i += 1,
                 std::cmp::Ordering::Greater => j += 1,
                 std::cmp::Ordering::Equal => {
-                    let idf = self.idf[ia[i] as usize];
-                    dot += tf_weight(ta[i]) * tf_weight(tb[j]) * idf * idf;
+                    dot += wa[i] * wb[j];
                     i += 1;
                     j += 1;
                 }
             }
         }
-        let denom = self.norms[a] * self.norms[b];
-        if denom > 0.0 { dot / denom } else { 0.0 }
+        dot
     }
 
     /// SimHash distance of the texts of `a` and `b`.
@@ -553,106 +591,86 @@ impl<'a> StoryIndex<'a> {
         None
     }
 
-    fn shared_top(&self, a: usize, b: usize) -> usize {
-        let (x, y) = (self.top(a), self.top(b));
-        let (mut i, mut j, mut n) = (0, 0, 0);
-        while i < x.len() && j < y.len() {
-            match x[i].cmp(&y[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    n += 1;
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        n
-    }
-
-    /// Weight of the `k`-th feature of document `i`, divided by its norm.
-    fn unit_weight(&self, i: usize, k: usize) -> f32 {
-        let at = self.feature_offsets[i] as usize + k;
-        let norm = self.norms[i];
-        if norm > 0.0 {
-            tf_weight(self.feature_tfs[at]) * self.idf[self.feature_ids[at] as usize] / norm
-        } else {
-            0.0
-        }
-    }
-
     /// Candidates from the bigrams of 2..=`dense_df_cap` documents: sums the
     /// weight products over shared bigrams for each earlier document within
     /// the window and offers pairs whose partial cosine reaches
     /// `rare_share · cosine_threshold`.
     fn accumulate_rare(&self, offer: &mut dyn FnMut(u32, u32)) {
         let n = self.docs.len();
-        let cap: u32 = std::env::var("CAP")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(self.config.dense_df_cap);
-        let dense = |id: u32| (2..=cap).contains(&self.df_current[id as usize]);
-        let features = self.idf.len();
-        let mut starts = vec![0u32; features + 1];
-        for &id in &self.feature_ids {
-            if dense(id) {
-                starts[id as usize + 1] += 1;
-            }
+        if n < 2 {
+            return;
         }
-        for k in 0..features {
-            starts[k + 1] += starts[k];
-        }
-        let total = starts[features] as usize;
-        let mut post_doc = vec![0u32; total];
-        let mut post_weight = vec![0f32; total];
-        let mut cursor = starts.clone();
-        for &doc in &self.order {
-            let (ids, _) = self.features(doc as usize);
-            for (k, &id) in ids.iter().enumerate() {
-                if dense(id) {
-                    let at = cursor[id as usize] as usize;
-                    post_doc[at] = doc;
-                    post_weight[at] = self.unit_weight(doc as usize, k);
-                    cursor[id as usize] += 1;
+        let cap = self.config.dense_df_cap;
+        let t0 = self.instants[self.order[0] as usize];
+        // Postings in publication order, grouped by list (the top bits of
+        // the key; one list may hold several keys) with a counting sort.
+        let bits = ((self.feature_keys.len() / 4).max(1).next_power_of_two())
+            .trailing_zeros()
+            .clamp(4, 22);
+        let list_of = |key: u32| (key >> (32 - bits)) as usize;
+        let mut starts = vec![0u32; (1 << bits) + 1];
+        let mut generated: Vec<Posting> = Vec::new();
+        let mut first = Vec::with_capacity(n + 1);
+        for (rank, &doc) in self.order.iter().enumerate() {
+            first.push(generated.len() as u32);
+            let d = doc as usize;
+            let (keys, weights) = self.features(d);
+            for (&key, &weight) in keys.iter().zip(weights) {
+                let df = self.df.get(key);
+                if (2..=cap).contains(&df) {
+                    starts[list_of(key) + 1] += 1;
+                    generated.push(Posting {
+                        key,
+                        rank: rank as u32,
+                        time: (self.instants[d] - t0).clamp(0, i64::from(i32::MAX)) as i32,
+                        source: self.sources[d],
+                        weight,
+                    });
                 }
             }
         }
-        // Process in the same order; entries before the cursor are earlier.
-        cursor.copy_from_slice(&starts);
-        let window = self.config.window_hours * 3600;
+        first.push(generated.len() as u32);
+        for k in 0..1usize << bits {
+            starts[k + 1] += starts[k];
+        }
+        let mut postings = vec![Posting::default(); generated.len()];
+        let mut at = vec![0u32; generated.len()];
+        let mut fill = starts.clone();
+        for (g, p) in generated.iter().enumerate() {
+            let list = list_of(p.key);
+            postings[fill[list] as usize] = *p;
+            at[g] = fill[list];
+            fill[list] += 1;
+        }
+        drop(generated);
+
+        let window = i32::try_from(self.config.window_hours * 3600).unwrap_or(i32::MAX);
         let min_partial = self.config.cosine_threshold * self.config.rare_share;
         let mut acc = vec![0f32; n];
         let mut touched: Vec<u32> = Vec::new();
-        for &b in &self.order {
-            let bu = b as usize;
-            let (ids, _) = self.features(bu);
-            for (k, &id) in ids.iter().enumerate() {
-                if !dense(id) {
-                    continue;
-                }
-                let wb = self.unit_weight(bu, k);
-                let (start, here) = (starts[id as usize] as usize, cursor[id as usize] as usize);
-                for p in (start..here).rev() {
-                    let a = post_doc[p] as usize;
-                    if self.instants[bu] - self.instants[a] > window {
+        for rank in 0..n {
+            for g in first[rank] as usize..first[rank + 1] as usize {
+                let pos = at[g] as usize;
+                let me = postings[pos];
+                let list_start = starts[list_of(me.key)] as usize;
+                for q in (list_start..pos).rev() {
+                    let other = postings[q];
+                    if me.time - other.time > window {
                         break;
                     }
-                    if self.sources[a] == self.sources[bu] {
+                    if other.key != me.key || other.source == me.source {
                         continue;
                     }
-                    if acc[a] == 0.0 {
-                        touched.push(a as u32);
-                        NT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let slot = &mut acc[other.rank as usize];
+                    if *slot == 0.0 {
+                        touched.push(other.rank);
                     }
-                    NI.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    acc[a] += wb * post_weight[p];
+                    *slot += me.weight * other.weight;
                 }
-                cursor[id as usize] += 1;
             }
             for a in touched.drain(..) {
                 if acc[a as usize] >= min_partial {
-                    NO.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    offer(a, b);
+                    offer(self.order[a as usize], self.order[rank]);
                 }
                 acc[a as usize] = 0.0;
             }
@@ -661,54 +679,77 @@ impl<'a> StoryIndex<'a> {
 
     /// Candidates from lists kept in publication order: each document is
     /// offered with its nearest predecessors from other sources (at most
-    /// `neighbours` of them, looking back at most four times as far).
-    fn walk_neighbours(&self, offer: &mut dyn FnMut(u32, u32)) {
+    /// `neighbours` of them, looking back at most four times as far) that
+    /// pass `filter`.
+    fn walk(
+        &self,
+        list: &[u32],
+        offer: &mut dyn FnMut(u32, u32),
+        filter: &dyn Fn(u32, u32) -> bool,
+    ) {
         let neighbours = self.config.neighbours.max(1);
-        let walk =
-            |list: &[u32], offer: &mut dyn FnMut(u32, u32), filter: &dyn Fn(u32, u32) -> bool| {
-                for p in 1..list.len() {
-                    let b = list[p];
-                    let mut compared = 0;
-                    for &a in list[..p].iter().rev().take(neighbours * 4) {
-                        if self.sources[a as usize] == self.sources[b as usize] {
-                            continue;
-                        }
-                        compared += 1;
-                        if filter(a, b) {
-                            offer(a, b);
-                        }
-                        if compared >= neighbours {
-                            break;
-                        }
-                    }
+        for p in 1..list.len() {
+            let b = list[p];
+            let mut compared = 0;
+            for &a in list[..p].iter().rev().take(neighbours * 4) {
+                if self.sources[a as usize] == self.sources[b as usize] {
+                    continue;
                 }
-            };
-
-        // Heaviest common bigrams (stories larger than the dense cap).
-        let features = self.idf.len();
-        let mut starts = vec![0u32; features + 1];
-        for &id in &self.top_ids {
-            starts[id as usize + 1] += 1;
-        }
-        for k in 0..features {
-            starts[k + 1] += starts[k];
-        }
-        let mut fill = starts.clone();
-        let mut postings = vec![0u32; self.top_ids.len()];
-        for &doc in &self.order {
-            for &id in self.top(doc as usize) {
-                postings[fill[id as usize] as usize] = doc;
-                fill[id as usize] += 1;
+                compared += 1;
+                if filter(a, b) {
+                    offer(a, b);
+                }
+                if compared >= neighbours {
+                    break;
+                }
             }
         }
-        let share_two = |a: u32, b: u32| self.shared_top(a as usize, b as usize) >= 2;
-        for f in 0..features {
-            let list = &postings[starts[f] as usize..starts[f + 1] as usize];
-            walk(list, offer, &share_two);
-        }
+    }
 
-        // Near-duplicate keys: SimHash bands and the smallest shingle hashes.
-        let mut keys: Vec<(u64, u32)> = Vec::with_capacity(self.docs.len() * 8);
+    /// Walks the lists of equal keys of `(key, rank)` pairs.
+    fn walk_keys(
+        &self,
+        keys: &mut [(u64, u32)],
+        offer: &mut dyn FnMut(u32, u32),
+        filter: &dyn Fn(u64, u32, u32) -> bool,
+    ) {
+        keys.sort_unstable();
+        let mut list: Vec<u32> = Vec::new();
+        let mut start = 0;
+        while start < keys.len() {
+            let key = keys[start].0;
+            let end = start + keys[start..].iter().take_while(|x| x.0 == key).count();
+            if end - start > 1 {
+                list.clear();
+                list.extend(
+                    keys[start..end]
+                        .iter()
+                        .map(|&(_, rank)| self.order[rank as usize]),
+                );
+                self.walk(&list, offer, &|a, b| filter(key, a, b));
+            }
+            start = end;
+        }
+    }
+
+    /// Candidates for stories larger than the dense cap (documents sharing
+    /// two of their heaviest common bigrams) and for near-duplicates at any
+    /// distance in time (a SimHash band, or one of the four smallest
+    /// shingle hashes).
+    fn walk_neighbours(&self, offer: &mut dyn FnMut(u32, u32)) {
+        let mut keys: Vec<(u64, u32)> = Vec::with_capacity(self.top_keys.len());
+        for (rank, &doc) in self.order.iter().enumerate() {
+            keys.extend(
+                self.top(doc as usize)
+                    .iter()
+                    .map(|&k| (u64::from(k), rank as u32)),
+            );
+        }
+        self.walk_keys(&mut keys, offer, &|_, a, b| {
+            common(self.top(a as usize), self.top(b as usize)) >= 2
+        });
+
+        keys.clear();
         for (rank, &doc) in self.order.iter().enumerate() {
             let d = doc as usize;
             if self.shingle_counts[d] < self.config.min_shingles {
@@ -722,29 +763,15 @@ impl<'a> StoryIndex<'a> {
                 keys.push(((1 << 20) | u64::from(m) << 21, rank as u32));
             }
         }
-        keys.sort_unstable();
         let max_distance = self.config.simhash_max_distance;
-        let close_simhash = |a: u32, b: u32| self.hamming(a as usize, b as usize) <= max_distance;
-        let similar_shingles =
-            |a: u32, b: u32| self.jaccard(a as usize, b as usize) >= self.config.jaccard_threshold;
-        let mut list: Vec<u32> = Vec::new();
-        let mut start = 0;
-        while start < keys.len() {
-            let key = keys[start].0;
-            let end = start + keys[start..].iter().take_while(|x| x.0 == key).count();
-            list.clear();
-            list.extend(
-                keys[start..end]
-                    .iter()
-                    .map(|&(_, rank)| self.order[rank as usize]),
-            );
+        let jaccard = self.config.jaccard_threshold;
+        self.walk_keys(&mut keys, offer, &|key, a, b| {
             if key < 1 << 20 {
-                walk(&list, offer, &close_simhash);
+                self.hamming(a as usize, b as usize) <= max_distance
             } else {
-                walk(&list, offer, &similar_shingles);
+                self.jaccard(a as usize, b as usize) >= jaccard
             }
-            start = end;
-        }
+        });
     }
 
     /// The stories: groups of at least two linked documents, ordered by the
@@ -801,18 +828,8 @@ impl<'a> StoryIndex<'a> {
                 }
             }
         } else {
-            let t0 = std::time::Instant::now();
             self.accumulate_rare(&mut |a, b| link(&mut uf, a, b));
-            eprintln!(
-                "TIMING accumulate {:?} iters {} touched {} offers {}",
-                t0.elapsed(),
-                NI.load(std::sync::atomic::Ordering::Relaxed),
-                NT.load(std::sync::atomic::Ordering::Relaxed),
-                NO.load(std::sync::atomic::Ordering::Relaxed)
-            );
-            let t0 = std::time::Instant::now();
             self.walk_neighbours(&mut |a, b| link(&mut uf, a, b));
-            eprintln!("TIMING walk {:?}", t0.elapsed());
         }
 
         // Collect groups.
@@ -868,12 +885,3 @@ impl<'a> StoryIndex<'a> {
         groups
     }
 }
-
-#[inline]
-fn tf_weight(tf: u8) -> f32 {
-    1.0 + f32::from(tf.max(1)).ln()
-}
-
-static NI: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-static NT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-static NO: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -8,128 +8,170 @@
 //! class names (and id, role, itemprop) vote. Long compound tokens
 //! (`relatedposts`, `articlebody`) are matched by substring.
 
-use super::dom::{F_BYLINE_HINT, F_CAPTION, F_IGNORED, F_LEDE_HINT, F_STRONG_POS, Tag};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::sync::LazyLock;
+
+use super::dom::{F_BYLINE_HINT, F_CAPTION, F_IGNORED, F_LEDE_HINT, F_STRONG_POS, Fnv, Tag};
 
 pub(crate) struct Hint {
     pub hint: i8,
     pub flags: u16,
 }
 
-/// Exact-token hint: -1 boilerplate, +1 content, 0 nothing.
-fn token_hint(t: &str) -> i8 {
-    match t {
-        "nav" | "navbar" | "navigation" | "menu" | "menus" | "submenu" | "megamenu" | "footer"
-        | "sidebar" | "sidebars" | "widget" | "widgets" | "comment" | "comments"
-        | "commentlist" | "cmt" | "cmts" | "share" | "shares" | "sharing" | "sharer" | "social"
-        | "socials" | "related" | "tags" | "tag" | "tagcloud" | "tagged" | "keywords"
-        | "keyword" | "breadcrumb" | "breadcrumbs" | "bread" | "crumbs" | "crumb"
-        | "pagination" | "pager" | "paging" | "ad" | "ads" | "adv" | "advert" | "adverts"
-        | "advertisement" | "advertising" | "adsbygoogle" | "banner" | "sponsor" | "sponsored"
-        | "promo" | "promotion" | "promoted" | "newsletter" | "subscribe" | "subscription"
-        | "signup" | "popup" | "modal" | "cookie" | "cookies" | "gdpr" | "consent" | "toolbar"
-        | "topbar" | "topline" | "masthead" | "copyright" | "meta" | "byline" | "author"
-        | "authors" | "caption" | "credit" | "credits" | "date" | "time" | "timestamp"
-        | "published" | "posted" | "dateline" | "print" | "email" | "rss" | "login" | "search"
-        | "outbrain" | "taboola" | "recommend" | "recommended" | "recommendation"
-        | "recommendations" | "popular" | "trending" | "mostread" | "most" | "readmore"
-        | "more" | "also" | "next" | "prev" | "previous" | "disqus" | "reply" | "replies"
-        | "respond" | "rating" | "ratings" | "vote" | "poll" | "bio" | "profile" | "avatar"
-        | "logo" | "header" | "hdr" | "donate" | "cta" | "feedback" | "survey" | "alert"
-        | "sticky" | "overlay" | "lightbox" | "skip" | "noprint" | "icons" | "btn" | "button"
-        | "source" | "tool" | "tools" | "util" | "utility" | "follow" | "hotline" | "weather"
-        | "register" | "account" | "discussion" | "community" | "extra" | "supplemental"
-        | "shoutbox" | "skyscraper" | "remark" | "agegate" | "comentarios" | "kommentare"
-        | "chiase" | "binhluan" | "ykien" | "tinlienquan" | "lienquan" | "tinkhac" | "quangcao"
-        | "qc" | "docnhieu" | "xemnhieu" | "tukhoa" | "tacgia" | "ngaythang" | "thoigian"
-        | "congcu" | "samecat" | "samecate" | "cungchuyenmuc" | "tieudiem" | "tinnoibat"
-        | "noibat" | "xemthem" | "docthem" | "moinhat" | "nguon" | "footnotes" | "relatedposts" | "relate" | "tlq" | "morenews" | "othernews"
-        | "subnav" | "dropdown" | "tabs" | "carousel" | "slider" | "ticker" | "marquee"
-        | "hotnews" | "newsfeed" | "teaser" | "teasers" | "tooltip" | "hovercard"
-        | "popover" => -1,
-        "article" | "articlebody" | "content" | "contents" | "entry" | "post" | "story"
-        | "body" | "main" | "detail" | "details" | "text" | "prose" | "noidung" | "chitiet"
-        | "cms" | "fck" | "richtext" | "markdown" | "blog" | "sapo" | "lead" | "lede" | "embed" | "embedded" => 1,
-        _ => {
-            if t.len() > 6 {
-                substring_hint(t)
-            } else {
-                0
-            }
+/// Class-name words that mark boilerplate regions.
+const NEG_TOKENS: &[&str] = &[
+    "nav", "navbar", "navigation", "menu", "menus", "submenu", "megamenu", "footer", "sidebar",
+    "sidebars", "widget", "widgets", "comment", "comments", "commentlist", "cmt", "cmts",
+    "share", "shares", "sharing", "sharer", "social", "socials", "related", "tags", "tag",
+    "tagcloud", "tagged", "keywords", "keyword", "breadcrumb", "breadcrumbs", "bread", "crumbs",
+    "crumb", "pagination", "pager", "paging", "ad", "ads", "adv", "advert", "adverts",
+    "advertisement", "advertising", "adsbygoogle", "banner", "sponsor", "sponsored", "promo",
+    "promotion", "promoted", "newsletter", "subscribe", "subscription", "signup", "popup",
+    "modal", "cookie", "cookies", "gdpr", "consent", "toolbar", "topbar", "topline", "masthead",
+    "copyright", "meta", "byline", "author", "authors", "caption", "credit", "credits", "date",
+    "time", "timestamp", "published", "posted", "dateline", "print", "email", "rss", "login",
+    "search", "outbrain", "taboola", "recommend", "recommended", "recommendation",
+    "recommendations", "popular", "trending", "mostread", "most", "readmore", "more", "also",
+    "next", "prev", "previous", "disqus", "reply", "replies", "respond", "rating", "ratings",
+    "vote", "poll", "bio", "profile", "avatar", "logo", "header", "hdr", "donate", "cta",
+    "feedback", "survey", "alert", "sticky", "overlay", "lightbox", "skip", "noprint", "icons",
+    "btn", "button", "source", "tool", "tools", "util", "utility", "follow", "hotline",
+    "weather", "register", "account", "discussion", "community", "extra", "supplemental",
+    "shoutbox", "skyscraper", "remark", "agegate", "comentarios", "kommentare", "chiase",
+    "binhluan", "ykien", "tinlienquan", "lienquan", "tinkhac", "quangcao", "qc", "docnhieu",
+    "xemnhieu", "tukhoa", "tacgia", "ngaythang", "thoigian", "congcu", "samecat", "samecate",
+    "cungchuyenmuc", "tieudiem", "tinnoibat", "noibat", "xemthem", "docthem", "moinhat", "nguon",
+    "footnotes", "relatedposts", "relate", "tlq", "morenews", "othernews", "subnav", "dropdown",
+    "tabs", "carousel", "slider", "ticker", "marquee", "hotnews", "newsfeed", "teaser",
+    "teasers", "tooltip", "hovercard", "popover", "ngay",
+];
+
+/// Class-name words that mark content regions.
+const POS_TOKENS: &[&str] = &[
+    "article", "articlebody", "content", "contents", "entry", "post", "story", "body", "main",
+    "detail", "details", "text", "prose", "noidung", "chitiet", "cms", "fck", "richtext",
+    "markdown", "blog", "sapo", "lead", "lede", "embed", "embedded",
+];
+
+type FnvMap<V> = HashMap<&'static str, V, BuildHasherDefault<Fnv>>;
+
+const H_NEG: u8 = 1;
+const H_POS: u8 = 2;
+const H_LEDE: u8 = 4;
+const H_BYLINE: u8 = 8;
+const H_CAPTION: u8 = 16;
+
+/// Lede (sapo) class words. English "standfirst"/"dek"/"subtitle" name
+/// subtitles that reference texts leave out; Vietnamese templates call the
+/// lede, which they include, sapo / lead / tomtat / summary / description.
+const LEDE_TOKENS: &[&str] = &[
+    "sapo", "lead", "lede", "summary", "excerpt", "intro", "chapeau", "tomtat", "description",
+    "desc", "trichdan", "tomluoc", "brief", "chapo",
+];
+
+const BYLINE_TOKENS: &[&str] = &[
+    "author", "authors", "byline", "tacgia", "writer", "reporter", "signature", "butdanh",
+    "creator",
+];
+
+const CAPTION_TOKENS: &[&str] = &[
+    "caption", "figcaption", "credit", "credits", "chuthich", "captiontext",
+];
+
+/// Exact tokens → hint bits; one hash lookup per token (this runs for
+/// every class name on the page).
+static TOKEN_BITS: LazyLock<FnvMap<u8>> = LazyLock::new(|| {
+    let mut m = FnvMap::default();
+    for (list, bit) in [
+        (NEG_TOKENS, H_NEG),
+        (POS_TOKENS, H_POS),
+        (LEDE_TOKENS, H_LEDE),
+        (BYLINE_TOKENS, H_BYLINE),
+        (CAPTION_TOKENS, H_CAPTION),
+    ] {
+        for t in list {
+            *m.entry(*t).or_insert(0) |= bit;
         }
     }
+    m
+});
+
+/// Hint bits of one lower-case token.
+fn token_bits(t: &str) -> u8 {
+    let mut bits = TOKEN_BITS.get(t).copied().unwrap_or(0);
+    if bits & (H_NEG | H_POS) == 0 && t.len() > 6 {
+        bits |= substring_bits(t);
+    }
+    if t.len() > 7 && t.ends_with("caption") {
+        bits |= H_CAPTION;
+    }
+    bits
 }
 
 /// Boilerplate / content words inside long compound tokens
 /// (`relatedposts`, `articlebody`), by first byte.
-fn patterns_at(first: u8) -> &'static [(&'static [u8], i8)] {
+fn patterns_at(first: u8) -> &'static [(&'static [u8], u8)] {
+    const N: u8 = H_NEG;
+    const P: u8 = H_POS;
     match first {
-        b'a' => &[(b"advert", -1), (b"author", -1), (b"article", 1)],
+        b'a' => &[(b"advert", N), (b"author", N | H_BYLINE), (b"article", P)],
         b'b' => &[
-            (b"breadcrumb", -1),
-            (b"banner", -1),
-            (b"binhluan", -1),
-            (b"byline", -1),
-            (b"body", 1),
+            (b"breadcrumb", N),
+            (b"banner", N),
+            (b"binhluan", N),
+            (b"byline", N | H_BYLINE),
+            (b"body", P),
         ],
         b'c' => &[
-            (b"comment", -1),
-            (b"chiase", -1),
-            (b"caption", -1),
-            (b"copyright", -1),
-            (b"content", 1),
-            (b"chitiet", 1),
+            (b"comment", N),
+            (b"chiase", N),
+            (b"caption", N),
+            (b"copyright", N),
+            (b"content", P),
+            (b"chitiet", P),
         ],
-        b'd' => &[(b"docnhieu", -1), (b"detail", 1)],
-        b'e' => &[(b"entry", 1)],
-        b'f' => &[(b"footer", -1)],
-        b'l' => &[(b"lienquan", -1)],
-        b'm' => &[(b"menu", -1), (b"masthead", -1)],
-        b'n' => &[(b"navig", -1), (b"newsletter", -1), (b"noidung", 1)],
-        b'o' => &[(b"outbrain", -1)],
-        b'p' => &[
-            (b"promo", -1),
-            (b"popup", -1),
-            (b"pagination", -1),
-            (b"post", 1),
-        ],
-        b'q' => &[(b"quangcao", -1)],
-        b'r' => &[(b"related", -1), (b"recommend", -1)],
+        b'd' => &[(b"docnhieu", N), (b"detail", P)],
+        b'e' => &[(b"entry", P)],
+        b'f' => &[(b"footer", N)],
+        b'l' => &[(b"lienquan", N)],
+        b'm' => &[(b"menu", N), (b"masthead", N)],
+        b'n' => &[(b"navig", N), (b"newsletter", N), (b"noidung", P)],
+        b'o' => &[(b"outbrain", N)],
+        b'p' => &[(b"promo", N), (b"popup", N), (b"pagination", N), (b"post", P)],
+        b'q' => &[(b"quangcao", N)],
+        b'r' => &[(b"related", N), (b"recommend", N)],
         b's' => &[
-            (b"share", -1),
-            (b"sharing", -1),
-            (b"social", -1),
-            (b"sidebar", -1),
-            (b"sponsor", -1),
-            (b"subscri", -1),
-            (b"story", 1),
+            (b"share", N),
+            (b"sharing", N),
+            (b"social", N),
+            (b"sidebar", N),
+            (b"sponsor", N),
+            (b"subscri", N),
+            (b"story", P),
         ],
-        b't' => &[
-            (b"taboola", -1),
-            (b"tinkhac", -1),
-            (b"tagcloud", -1),
-            (b"timestamp", -1),
-        ],
-        b'w' => &[(b"widget", -1)],
-        b'x' => &[(b"xemnhieu", -1)],
+        b't' => &[(b"taboola", N), (b"tinkhac", N), (b"tagcloud", N), (b"timestamp", N)],
+        b'w' => &[(b"widget", N)],
+        b'x' => &[(b"xemnhieu", N)],
         _ => &[],
     }
 }
 
-/// Hint of a long compound token: any boilerplate word wins over content words.
-fn substring_hint(t: &str) -> i8 {
+/// Bits of a long compound token: any boilerplate word wins over content words.
+fn substring_bits(t: &str) -> u8 {
     let b = t.as_bytes();
-    let mut pos = false;
+    let mut bits = 0u8;
     for i in 0..b.len() {
         for (p, h) in patterns_at(b[i]) {
             if b[i..].starts_with(p) {
-                if *h < 0 {
-                    return -1;
-                }
-                pos = true;
+                bits |= *h;
             }
         }
     }
-    if pos { 1 } else { 0 }
+    if bits & H_NEG != 0 {
+        bits &= !H_POS;
+    }
+    bits
 }
 
 fn is_strong_pos(name: &str) -> bool {
@@ -156,51 +198,6 @@ fn is_strong_pos(name: &str) -> bool {
         || name.ends_with("article-body")
         || name.ends_with("article__body")
         || name.ends_with("article__content")
-}
-
-/// Lede (sapo) class words. English "standfirst"/"dek"/"subtitle" name
-/// subtitles that reference texts leave out; Vietnamese templates call the
-/// lede, which they include, sapo / lead / tomtat / summary / description.
-fn lede_token(t: &str) -> bool {
-    matches!(
-        t,
-        "sapo"
-            | "lead"
-            | "lede"
-            | "summary"
-            | "excerpt"
-            | "intro"
-            | "chapeau"
-            | "tomtat"
-            | "description"
-            | "desc"
-            | "trichdan"
-            | "tomluoc"
-            | "brief"
-            | "chapo"
-    )
-}
-
-fn byline_token(t: &str) -> bool {
-    matches!(
-        t,
-        "author"
-            | "authors"
-            | "byline"
-            | "tacgia"
-            | "writer"
-            | "reporter"
-            | "signature"
-            | "butdanh"
-            | "creator"
-    ) || (t.len() > 6 && (t.contains("author") || t.contains("byline")))
-}
-
-fn caption_token(t: &str) -> bool {
-    matches!(
-        t,
-        "caption" | "figcaption" | "credit" | "credits" | "chuthich" | "captiontext"
-    ) || (t.len() > 7 && t.ends_with("caption"))
 }
 
 /// Votes and flags of a whitespace-separated list of class names (or an id).
@@ -244,27 +241,25 @@ pub(crate) fn names_vote(names: &str) -> (i32, u16) {
             continue;
         }
         let (mut pos, mut neg) = (false, false);
-        let mut last_tok = "";
+        let mut last_bits = 0u8;
         for tok in name.split(|c: char| !c.is_ascii_alphanumeric()) {
             if tok.is_empty() || tok.bytes().all(|b| b.is_ascii_digit()) {
                 continue;
             }
-            match token_hint(tok) {
-                1 => pos = true,
-                -1 => neg = true,
-                _ => {}
-            }
-            if lede_token(tok) {
+            let bits = token_bits(tok);
+            pos |= bits & H_POS != 0;
+            neg |= bits & H_NEG != 0;
+            if bits & H_LEDE != 0 {
                 flags |= F_LEDE_HINT;
             }
-            if byline_token(tok) {
+            if bits & H_BYLINE != 0 {
                 flags |= F_BYLINE_HINT;
             }
-            last_tok = tok;
+            last_bits = bits;
         }
         // captions: `wp-caption-text`, `image-caption`, `figure__caption`
-        // (but not `f_caption_muted_videos_on`)
-        if caption_token(last_tok) {
+        // (but not `f_caption_muted_videos_on`): the last token decides
+        if last_bits & H_CAPTION != 0 {
             flags |= F_CAPTION;
         }
         // A name with both kinds (`content-with-sidebar-wrp`, `entry-meta`,
@@ -356,4 +351,49 @@ pub(crate) fn style_right(style: &str) -> bool {
         .collect::<String>()
         .to_ascii_lowercase();
     s.contains("text-align:right")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vote(class: &str) -> i32 {
+        names_vote(class).0
+    }
+
+    #[test]
+    fn boilerplate_and_content_names() {
+        assert_eq!(vote("box-tinlienquan"), -1);
+        assert_eq!(vote("jp-relatedposts"), -1);
+        assert_eq!(vote("sharedaddy sd-sharing-enabled"), -2);
+        assert_eq!(vote("comment-list"), -1);
+        assert_eq!(vote("entry-content"), 1);
+        assert_eq!(vote("articleBody"), 1);
+        // mixed names say nothing
+        assert_eq!(vote("content-with-sidebar-wrp"), 0);
+        assert_eq!(vote("entry-meta"), 0);
+        // page-builder classes are ignored
+        assert_eq!(vote("elementor-widget-container"), 0);
+        assert_eq!(vote("detail__content"), 1);
+    }
+
+    #[test]
+    fn flags() {
+        assert_ne!(names_vote("detail__sapo").1 & F_LEDE_HINT, 0);
+        assert_ne!(names_vote("byline").1 & F_BYLINE_HINT, 0);
+        assert_ne!(names_vote("wp-caption-text").1 & F_CAPTION, 0);
+        assert_eq!(names_vote("f_caption_muted_videos_on").1 & F_CAPTION, 0);
+        assert_eq!(names_vote("drop-cap").1 & F_CAPTION, 0);
+        assert_ne!(names_vote("screen-reader-text").1 & F_IGNORED, 0);
+        assert_ne!(names_vote("entry-content").1 & F_STRONG_POS, 0);
+    }
+
+    #[test]
+    fn styles() {
+        assert!(style_hidden("display: none"));
+        assert!(style_hidden("VISIBILITY:hidden;"));
+        assert!(!style_hidden("overflow:hidden"));
+        assert!(style_right("text-align: right"));
+        assert!(style_center("text-align:center"));
+    }
 }

@@ -130,7 +130,7 @@ fn tag_name(b: &[u8], i: usize, buf: &mut Vec<u8>) -> usize {
 pub fn limit_depth(html: &str) -> Cow<'_, str> {
     let b = html.as_bytes();
     // Cheap bound first: fewer tags than the limit cannot nest that deep.
-    if b.len() < MAX_DEPTH * 3 || bytecount_lt(b) <= MAX_DEPTH {
+    if b.len() < MAX_DEPTH * 3 {
         return Cow::Borrowed(html);
     }
     let mut depth = 0usize;
@@ -146,33 +146,37 @@ pub fn limit_depth(html: &str) -> Cow<'_, str> {
         } else if next == b'!' || next == b'?' {
             i = tag_end(b, lt + 2);
         } else if next == b'/' {
-            tag_name(b, lt + 2, &mut name);
-            let end = tag_end(b, lt + 2);
+            let after = tag_name(b, lt + 2, &mut name);
             if !name.is_empty() && !is_void_or_optional(&name) && !is_raw_text(&name) {
                 if dropped > 0 {
                     dropped -= 1;
-                    cuts.push((lt, end));
+                    cuts.push((lt, tag_end(b, after)));
                 } else {
                     depth = depth.saturating_sub(1);
                 }
             }
-            i = end;
+            i = after;
         } else if next.is_ascii_alphabetic() {
+            // Attributes are not parsed (a `<` inside a quoted value may be
+            // miscounted, harmless for a bound); only tags that are cut or
+            // open raw text need their exact end.
             let after = tag_name(b, lt + 1, &mut name);
-            let end = tag_end(b, after);
             if is_raw_text(&name) {
+                let end = tag_end(b, after);
                 i = raw_text_end(html, end, &name).unwrap_or(b.len());
                 continue;
             }
             if !is_void_or_optional(&name) {
                 if depth >= MAX_DEPTH {
                     dropped += 1;
+                    let end = tag_end(b, after);
                     cuts.push((lt, end));
-                } else {
-                    depth += 1;
+                    i = end;
+                    continue;
                 }
+                depth += 1;
             }
-            i = end;
+            i = after;
         } else {
             i = lt + 1;
         }
@@ -192,11 +196,6 @@ pub fn limit_depth(html: &str) -> Cow<'_, str> {
     }
     out.push_str(&html[last..]);
     Cow::Owned(out)
-}
-
-/// Number of `<` bytes.
-fn bytecount_lt(b: &[u8]) -> usize {
-    b.iter().filter(|&&c| c == b'<').count()
 }
 
 #[cfg(test)]
