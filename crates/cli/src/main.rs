@@ -1,6 +1,7 @@
 //! `diembao`: the one binary. See shared/CONTRACT.md for the command line it promises.
 
 mod bench;
+mod cases_cmd;
 mod demo;
 mod demo_pack;
 mod sitepack;
@@ -111,6 +112,11 @@ enum Command {
     Digest {
         #[command(subcommand)]
         command: DigestCommand,
+    },
+    /// Case files for the police liaison: create, approve, hand over, export, verify.
+    Cases {
+        #[command(subcommand)]
+        command: cases_cmd::CasesCommand,
     },
     /// Accounts for the web UI and API.
     Users {
@@ -525,6 +531,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Digest { command } => digest_command(&cli, config, command).await,
+        Command::Cases { command } => cases_cmd::run(&cli, config, command).await,
         Command::Users { command: UsersCommand::Add { name, role, password_stdin: _ } } => {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password).context("reading the password from stdin")?;

@@ -241,7 +241,8 @@ pub(crate) fn names_vote(names: &str) -> (i32, u16) {
             continue;
         }
         let (mut pos, mut neg) = (false, false);
-        let mut last_bits = 0u8;
+        let mut any_bits = 0u8;
+        let mut ntok = 0;
         for tok in name.split(|c: char| !c.is_ascii_alphanumeric()) {
             if tok.is_empty() || tok.bytes().all(|b| b.is_ascii_digit()) {
                 continue;
@@ -255,11 +256,12 @@ pub(crate) fn names_vote(names: &str) -> (i32, u16) {
             if bits & H_BYLINE != 0 {
                 flags |= F_BYLINE_HINT;
             }
-            last_bits = bits;
+            any_bits |= bits;
+            ntok += 1;
         }
         // captions: `wp-caption-text`, `image-caption`, `figure__caption`
-        // (but not `f_caption_muted_videos_on`): the last token decides
-        if last_bits & H_CAPTION != 0 {
+        // (but not `f_caption_muted_videos_on`: short names only)
+        if any_bits & H_CAPTION != 0 && ntok <= 3 {
             flags |= F_CAPTION;
         }
         // A name with both kinds (`content-with-sidebar-wrp`, `entry-meta`,
