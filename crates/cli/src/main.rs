@@ -1,6 +1,7 @@
 //! `diembao`: the one binary. See shared/CONTRACT.md for the command line it promises.
 
 mod bench;
+mod bench_search;
 mod cases_cmd;
 mod demo;
 mod demo_pack;
@@ -209,6 +210,13 @@ enum UsersCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Synthetic Vietnamese documents: diembao's search against SQLite FTS5.
+    Search {
+        #[arg(long, default_value_t = 1_000_000)]
+        docs: usize,
+        #[arg(long, default_value_t = 50)]
+        rounds: usize,
+    },
     /// Generated pages over loopback hosts: the whole pipeline against extraction alone.
     Crawl {
         #[arg(long, default_value_t = 10_000)]
@@ -524,6 +532,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Search(args) => {
             let env = open_env(&cli, config).await?;
             search(&env, args)
+        }
+        Command::Bench { command: BenchCommand::Search { docs, rounds } } => {
+            let result = bench_search::search(*docs, *rounds).await?;
+            println!("{}", serde_json::to_string_pretty(&result)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Bench { command: BenchCommand::Crawl { pages, hosts, concurrency } } => {
             let result = bench::crawl(*pages, *hosts, *concurrency).await?;

@@ -298,12 +298,16 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
     let previous_period = period.previous();
 
     let select = |docs: &'_ [DigestDoc], p: Period| -> (Vec<usize>, Vec<usize>) {
-        let mut seen = HashSet::with_capacity(docs.len());
+        // Ids are normally distinct; a set is only needed when they are not.
+        let mut ids: Vec<i64> = docs.iter().map(|d| d.id).collect();
+        ids.sort_unstable();
+        let repeated = ids.windows(2).any(|w| w[0] == w[1]);
+        let mut seen = HashSet::new();
         let mut kept = Vec::new();
         let mut day = Vec::new();
         for (i, d) in docs.iter().enumerate() {
             let date = d.instant().with_timezone(&tz).date_naive();
-            if p.contains_date(date) && seen.insert(d.id) {
+            if p.contains_date(date) && (!repeated || seen.insert(d.id)) {
                 kept.push(i);
                 day.push((date - p.from()).num_days() as usize);
             }

@@ -25,14 +25,51 @@ pub fn key_form(input: &str) -> String {
     }
 }
 
-/// FNV-1a over the bytes, then the SplitMix64 finaliser.
+/// Hash of a word (of its bytes as given; [`word_hashes`] gives the key
+/// form's): bytes taken eight at a time, then the SplitMix64 finaliser.
 pub fn word_hash(word: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h = WordHasher::new();
     for b in word.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        h.push(b);
     }
-    mix(h)
+    h.finish()
+}
+
+/// Incremental [`word_hash`].
+#[derive(Clone, Copy)]
+struct WordHasher {
+    h: u64,
+    chunk: u64,
+    shift: u32,
+}
+
+impl WordHasher {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    #[inline]
+    const fn new() -> Self {
+        Self {
+            h: 0x243f_6a88_85a3_08d3,
+            chunk: 0,
+            shift: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, b: u8) {
+        self.chunk |= u64::from(b) << self.shift;
+        self.shift += 8;
+        if self.shift == 64 {
+            self.h = (self.h ^ self.chunk).wrapping_mul(Self::K).rotate_left(29);
+            self.chunk = 0;
+            self.shift = 0;
+        }
+    }
+
+    #[inline]
+    fn finish(self) -> u64 {
+        mix((self.h ^ self.chunk).wrapping_mul(Self::K) ^ u64::from(self.shift))
+    }
 }
 
 /// SplitMix64 finaliser: a bijection with good avalanche.
@@ -139,30 +176,40 @@ fn is_combining_diacritic(c: char) -> bool {
     matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
 }
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
 /// The one-pass path of [`word_hashes_into`]; `false` when the text needs
 /// the exact one.
 fn fast_word_hashes(input: &str, out: &mut Vec<u64>, limit: usize) -> bool {
     let table = char_table();
     let bytes = input.as_bytes();
-    let mut h = FNV_OFFSET;
+    let mut h = WordHasher::new();
     let mut in_word = false;
     let mut prev_digit = false;
     let mut i = 0;
     while i < bytes.len() {
-        if out.len() >= limit {
-            return true;
-        }
         let b = bytes[i];
         let (class, width) = if b < 0x80 {
             (table[b as usize], 1)
         } else {
-            let Some(c) = input[i..].chars().next() else {
-                return false;
+            // `input` is valid UTF-8: decode the sequence by hand.
+            let cont = |k: usize| u32::from(bytes[i + k] & 0x3F);
+            let (cp, width) = if b < 0xE0 {
+                ((u32::from(b & 0x1F) << 6) | cont(1), 2)
+            } else if b < 0xF0 {
+                ((u32::from(b & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
+            } else {
+                (
+                    (u32::from(b & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+                    4,
+                )
             };
-            (classify(table, c), c.len_utf8())
+            let class = if cp < TABLE_LOW {
+                table[cp as usize]
+            } else if TABLE_ADDITIONAL.contains(&cp) {
+                table[(TABLE_LOW + cp - TABLE_ADDITIONAL.start) as usize]
+            } else {
+                char::from_u32(cp).map_or(SLOW, |c| classify(table, c))
+            };
+            (class, width)
         };
         match class {
             SLOW => return false,
@@ -172,19 +219,20 @@ fn fast_word_hashes(input: &str, out: &mut Vec<u64>, limit: usize) -> bool {
                     && matches!(b, b'.' | b',')
                     && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
                 if joins_number {
-                    h ^= u64::from(b);
-                    h = h.wrapping_mul(FNV_PRIME);
+                    h.push(b);
                     prev_digit = false;
                 } else if in_word {
-                    out.push(mix(h));
-                    h = FNV_OFFSET;
+                    out.push(h.finish());
+                    if out.len() >= limit {
+                        return true;
+                    }
+                    h = WordHasher::new();
                     in_word = false;
                     prev_digit = false;
                 }
             }
             folded => {
-                h ^= u64::from(folded);
-                h = h.wrapping_mul(FNV_PRIME);
+                h.push(folded);
                 in_word = true;
                 prev_digit = b.is_ascii_digit();
             }
@@ -192,7 +240,7 @@ fn fast_word_hashes(input: &str, out: &mut Vec<u64>, limit: usize) -> bool {
         i += width;
     }
     if in_word && out.len() < limit {
-        out.push(mix(h));
+        out.push(h.finish());
     }
     true
 }
@@ -328,23 +376,40 @@ pub fn hamming(a: u64, b: u64) -> u32 {
 /// texts with fewer shingles than the sketch size the sketch is the whole
 /// set and the estimate exact (up to 32-bit collisions).
 pub fn bottom_k(shingles: impl Iterator<Item = u64>) -> Vec<u32> {
-    let mut v: Vec<u32> = shingles.map(|h| (h >> 32) as u32).collect();
+    let hashes: Vec<u64> = shingles.collect();
+    let mut out = Vec::new();
+    bottom_k_into(&hashes, &mut Vec::new(), &mut out);
+    out
+}
+
+/// [`bottom_k`] of `shingles`, appended to `out`, with a reusable buffer.
+pub fn bottom_k_into(shingles: &[u64], scratch: &mut Vec<u32>, out: &mut Vec<u32>) {
+    scratch.clear();
+    scratch.extend(shingles.iter().map(|&h| (h >> 32) as u32));
     let keep = SKETCH_SIZE * 2;
-    if v.len() > keep {
+    if scratch.len() > keep {
         // Partial selection first; the extra slots absorb duplicates.
-        v.select_nth_unstable(keep - 1);
-        let mut head = v[..keep].to_vec();
+        scratch.select_nth_unstable(keep - 1);
+        let head = &mut scratch[..keep];
         head.sort_unstable();
-        head.dedup();
-        if head.len() >= SKETCH_SIZE {
-            head.truncate(SKETCH_SIZE);
-            return head;
+        let before = out.len();
+        for &v in head.iter() {
+            if out.len() > before && out.last() == Some(&v) {
+                continue;
+            }
+            out.push(v);
+            if out.len() - before == SKETCH_SIZE {
+                return;
+            }
         }
+        // Very repetitive text: fewer distinct values than the sketch
+        // among the smallest; redo with all of them.
+        out.truncate(before);
     }
-    v.sort_unstable();
-    v.dedup();
-    v.truncate(SKETCH_SIZE);
-    v
+    scratch.sort_unstable();
+    scratch.dedup();
+    scratch.truncate(SKETCH_SIZE);
+    out.extend_from_slice(scratch);
 }
 
 /// Jaccard estimate from two bottom-k sketches: of the `k` smallest values

@@ -57,14 +57,16 @@
 //!   of the number of documents;
 //! - for stories told by more than `dense_df_cap` documents, whose own
 //!   bigrams are then too common for that index: each document's
-//!   [`StoryConfig::top_features`] (8) heaviest common bigrams; a document is
-//!   compared with its [`StoryConfig::neighbours`] (8) nearest predecessors
+//!   [`StoryConfig::top_features`] (4) heaviest common bigrams; a document is
+//!   compared with its [`StoryConfig::neighbours`] (6) nearest predecessors
 //!   from other sources in each of those lists when they share two of them,
 //!   and union-find chains the story together;
 //! - for near-duplicates at any distance in time: SimHash band LSH (four
 //!   16-bit bands, so signatures within 3 bits share a band exactly) and the
-//!   four smallest shingle hashes (two texts with shingle Jaccard `J` share
+//!   two smallest shingle hashes (two texts with shingle Jaccard `J` share
 //!   the smallest with probability `J`), each with the same neighbour walk.
+//!   (Within the time window, near-duplicates also share many rare bigrams
+//!   and are found by the first index.)
 //!
 //! Texts are read up to [`StoryConfig::max_text_bytes`]. Document
 //! frequencies are counted in a table sized from the number of documents:
@@ -139,8 +141,8 @@ impl Default for StoryConfig {
             min_shingles: 10,
             dense_df_cap: 16,
             rare_share: 0.5,
-            top_features: 8,
-            neighbours: 8,
+            top_features: 4,
+            neighbours: 6,
             max_text_bytes: 16 * 1024,
             max_background: 20_000,
             exhaustive: false,
@@ -174,15 +176,24 @@ pub fn group_stories(docs: &[&DigestDoc], background: &[&DigestDoc]) -> Vec<Stor
     StoryIndex::build(docs, background, &StoryConfig::default()).groups()
 }
 
-/// Loose key of a URL for syndication links.
+/// Loose key of a URL for syndication links: without scheme, fragment and
+/// trailing slashes, host in lower case. Stored URLs are already
+/// canonical (`url_canon`), so no parsing is needed to compare them.
 fn url_key(url: &str) -> String {
-    let canonical =
-        crate::url_canon::canonicalize_str(url).unwrap_or_else(|| url.trim().to_owned());
-    let rest = canonical
-        .strip_prefix("https://")
-        .or_else(|| canonical.strip_prefix("http://"))
-        .unwrap_or(&canonical);
-    rest.trim_end_matches('/').to_owned()
+    let t = url.trim();
+    let t = t.split_once('#').map_or(t, |(before, _)| before);
+    let lower_prefix = |p: &str| t.len() >= p.len() && t[..p.len()].eq_ignore_ascii_case(p);
+    let rest = if lower_prefix("https://") {
+        &t[8..]
+    } else if lower_prefix("http://") {
+        &t[7..]
+    } else {
+        t
+    };
+    let host_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let mut key = rest[..host_end].to_ascii_lowercase();
+    key.push_str(rest[host_end..].trim_end_matches('/'));
+    key
 }
 
 struct UnionFind {
@@ -239,11 +250,14 @@ pub struct StoryIndex<'a> {
     feature_offsets: Vec<u32>,
     feature_keys: Vec<u32>,
     feature_weights: Vec<f32>,
-    /// Document frequencies by bucket of the bigram key.
-    df: DfTable,
     /// Per document: its heaviest bigrams above the dense cap, ascending.
-    top_offsets: Vec<u32>,
+    top_ranges: Vec<(u32, u32)>,
     top_keys: Vec<u32>,
+    /// Occurrences of bigrams of 2..=`dense_df_cap` documents, in
+    /// publication order; those of the document of rank `r` are
+    /// `dense[dense_first[r]..dense_first[r + 1]]`.
+    dense: Vec<Posting>,
+    dense_first: Vec<u32>,
 }
 
 /// Document frequencies of 32-bit keys in `2^bits` saturating counters,
@@ -410,6 +424,7 @@ impl<'a> StoryIndex<'a> {
         let mut body_words = Vec::new();
         let mut grams: Vec<u32> = Vec::new();
         let mut shingle_buf: Vec<u64> = Vec::new();
+        let mut sketch_scratch: Vec<u32> = Vec::new();
         let (mut keys, mut counts) = (Vec::new(), Vec::new());
         for doc in docs {
             word_hashes_into(&doc.title, &mut title_words, usize::MAX);
@@ -427,7 +442,7 @@ impl<'a> StoryIndex<'a> {
             shingle_buf.extend(similarity::shingle_hashes(shingle_source));
             shingle_counts.push(shingle_buf.len() as u32);
             simhashes.push(similarity::simhash_of(shingle_buf.iter().copied()));
-            sketches.extend(similarity::bottom_k(shingle_buf.iter().copied()));
+            similarity::bottom_k_into(&shingle_buf, &mut sketch_scratch, &mut sketches);
             sketch_offsets.push(sketches.len() as u32);
 
             grams.clear();
@@ -462,27 +477,43 @@ impl<'a> StoryIndex<'a> {
             }
         }
 
-        // Weights, divided by the norm, and each document's heaviest common
-        // bigrams.
+        // Weights, divided by the norm; each document's heaviest common
+        // bigrams; and the postings of the rarer ones, in publication order.
         let total = (n + background_n) as f32 + config.pseudo_docs;
+        let idf_of = |d: u32| (total / (d as f32 + 0.5)).ln().max(0.0);
+        let small_idf: Vec<f32> = (0..1024).map(idf_of).collect();
         let mut feature_weights = vec![0f32; feature_keys.len()];
-        let mut top_offsets = Vec::with_capacity(n + 1);
+        let mut top_ranges = vec![(0u32, 0u32); n];
         let mut top_keys = Vec::new();
-        top_offsets.push(0u32);
         let mut heavy: Vec<(f32, u32)> = Vec::new();
-        for i in 0..n {
+        let mut rare_slots: Vec<usize> = Vec::new();
+        let mut dense = Vec::new();
+        let mut dense_first = Vec::with_capacity(n + 1);
+        let t0 = order.first().map_or(0, |&d| instants[d as usize]);
+        for (rank, &doc) in order.iter().enumerate() {
+            let i = doc as usize;
             let (s, e) = (feature_offsets[i] as usize, feature_offsets[i + 1] as usize);
             let mut norm = 0f32;
             heavy.clear();
+            rare_slots.clear();
             for k in s..e {
                 let key = feature_keys[k];
                 let d = df.get(key);
-                let idf = (total / (d as f32 + 0.5)).ln().max(0.0);
-                let w = (1.0 + f32::from(tfs[k].max(1)).ln()) * idf;
+                let idf = small_idf
+                    .get(d as usize)
+                    .copied()
+                    .unwrap_or_else(|| idf_of(d));
+                let w = if tfs[k] > 1 {
+                    (1.0 + f32::from(tfs[k]).ln()) * idf
+                } else {
+                    idf
+                };
                 feature_weights[k] = w;
                 norm += w * w;
                 if d > config.dense_df_cap {
                     heavy.push((w, key));
+                } else if d >= 2 {
+                    rare_slots.push(k);
                 }
             }
             let norm = norm.sqrt();
@@ -496,8 +527,20 @@ impl<'a> StoryIndex<'a> {
             let start = top_keys.len();
             top_keys.extend(heavy.iter().map(|&(_, k)| k));
             top_keys[start..].sort_unstable();
-            top_offsets.push(top_keys.len() as u32);
+            top_ranges[i] = (start as u32, top_keys.len() as u32);
+
+            dense_first.push(dense.len() as u32);
+            let time = (instants[i] - t0).clamp(0, i64::from(i32::MAX)) as i32;
+            dense.extend(rare_slots.iter().map(|&k| Posting {
+                key: feature_keys[k],
+                rank: rank as u32,
+                time,
+                source: sources[i],
+                weight: feature_weights[k],
+            }));
         }
+        dense_first.push(dense.len() as u32);
+        drop(df);
 
         Self {
             docs,
@@ -512,9 +555,10 @@ impl<'a> StoryIndex<'a> {
             feature_offsets,
             feature_keys,
             feature_weights,
-            df,
-            top_offsets,
+            top_ranges,
             top_keys,
+            dense,
+            dense_first,
         }
     }
 
@@ -527,7 +571,8 @@ impl<'a> StoryIndex<'a> {
     }
 
     fn top(&self, i: usize) -> &[u32] {
-        &self.top_keys[self.top_offsets[i] as usize..self.top_offsets[i + 1] as usize]
+        let (s, e) = self.top_ranges[i];
+        &self.top_keys[s as usize..e as usize]
     }
 
     fn sketch(&self, i: usize) -> &[u32] {
@@ -597,64 +642,49 @@ impl<'a> StoryIndex<'a> {
     /// `rare_share · cosine_threshold`.
     fn accumulate_rare(&self, offer: &mut dyn FnMut(u32, u32)) {
         let n = self.docs.len();
-        if n < 2 {
+        let dense = &self.dense;
+        if n < 2 || dense.is_empty() {
             return;
         }
-        let cap = self.config.dense_df_cap;
-        let t0 = self.instants[self.order[0] as usize];
-        // Postings in publication order, grouped by list (the top bits of
-        // the key; one list may hold several keys) with a counting sort.
-        let bits = ((self.feature_keys.len() / 4).max(1).next_power_of_two())
+        // Group the postings by list (the top bits of the key; a list may
+        // hold several keys) with a stable counting sort: each list stays in
+        // publication order.
+        let bits = (dense.len() / 2)
+            .max(1)
+            .next_power_of_two()
             .trailing_zeros()
             .clamp(4, 22);
         let list_of = |key: u32| (key >> (32 - bits)) as usize;
-        let mut starts = vec![0u32; (1 << bits) + 1];
-        let mut generated: Vec<Posting> = Vec::new();
-        let mut first = Vec::with_capacity(n + 1);
-        for (rank, &doc) in self.order.iter().enumerate() {
-            first.push(generated.len() as u32);
-            let d = doc as usize;
-            let (keys, weights) = self.features(d);
-            for (&key, &weight) in keys.iter().zip(weights) {
-                let df = self.df.get(key);
-                if (2..=cap).contains(&df) {
-                    starts[list_of(key) + 1] += 1;
-                    generated.push(Posting {
-                        key,
-                        rank: rank as u32,
-                        time: (self.instants[d] - t0).clamp(0, i64::from(i32::MAX)) as i32,
-                        source: self.sources[d],
-                        weight,
-                    });
-                }
-            }
+        // (start, next free slot) of each list.
+        let mut lists = vec![(0u32, 0u32); 1 << bits];
+        for p in dense {
+            lists[list_of(p.key)].1 += 1;
         }
-        first.push(generated.len() as u32);
-        for k in 0..1usize << bits {
-            starts[k + 1] += starts[k];
+        let mut sum = 0;
+        for l in &mut lists {
+            let len = l.1;
+            *l = (sum, sum);
+            sum += len;
         }
-        let mut postings = vec![Posting::default(); generated.len()];
-        let mut at = vec![0u32; generated.len()];
-        let mut fill = starts.clone();
-        for (g, p) in generated.iter().enumerate() {
-            let list = list_of(p.key);
-            postings[fill[list] as usize] = *p;
-            at[g] = fill[list];
-            fill[list] += 1;
+        let mut postings = vec![Posting::default(); dense.len()];
+        // Where each posting went, and where its list starts.
+        let mut at = vec![(0u32, 0u32); dense.len()];
+        for (g, p) in dense.iter().enumerate() {
+            let l = &mut lists[list_of(p.key)];
+            postings[l.1 as usize] = *p;
+            at[g] = (l.1, l.0);
+            l.1 += 1;
         }
-        drop(generated);
+        drop(lists);
 
         let window = i32::try_from(self.config.window_hours * 3600).unwrap_or(i32::MAX);
         let min_partial = self.config.cosine_threshold * self.config.rare_share;
         let mut acc = vec![0f32; n];
         let mut touched: Vec<u32> = Vec::new();
         for rank in 0..n {
-            for g in first[rank] as usize..first[rank + 1] as usize {
-                let pos = at[g] as usize;
-                let me = postings[pos];
-                let list_start = starts[list_of(me.key)] as usize;
-                for q in (list_start..pos).rev() {
-                    let other = postings[q];
+            let range = self.dense_first[rank] as usize..self.dense_first[rank + 1] as usize;
+            for (me, &(pos, list_start)) in dense[range.clone()].iter().zip(&at[range]) {
+                for other in postings[list_start as usize..pos as usize].iter().rev() {
                     if me.time - other.time > window {
                         break;
                     }
@@ -734,7 +764,7 @@ impl<'a> StoryIndex<'a> {
 
     /// Candidates for stories larger than the dense cap (documents sharing
     /// two of their heaviest common bigrams) and for near-duplicates at any
-    /// distance in time (a SimHash band, or one of the four smallest
+    /// distance in time (a SimHash band, or one of the two smallest
     /// shingle hashes).
     fn walk_neighbours(&self, offer: &mut dyn FnMut(u32, u32)) {
         let mut keys: Vec<(u64, u32)> = Vec::with_capacity(self.top_keys.len());
@@ -759,7 +789,7 @@ impl<'a> StoryIndex<'a> {
             for band in 0..4u64 {
                 keys.push(((band << 16) | ((h >> (band * 16)) & 0xffff), rank as u32));
             }
-            for &m in self.sketch(d).iter().take(4) {
+            for &m in self.sketch(d).iter().take(2) {
                 keys.push(((1 << 20) | u64::from(m) << 21, rank as u32));
             }
         }

@@ -7,7 +7,7 @@
 use super::fold::fold;
 
 /// Characters of text given to the detector.
-const SAMPLE_CHARS: usize = 300;
+const SAMPLE_CHARS: usize = 250;
 
 /// Languages the detector chooses among (fewer profiles, faster, and
 /// fewer exotic confusions on short samples). Scripts other than Latin
@@ -209,10 +209,15 @@ pub(crate) fn detect(text: &str, title: Option<&str>, html_lang: Option<&str>) -
     {
         return Some("vi".into());
     }
+    // A confident English (or other non-Latin) answer needs no syllable check.
+    let confident_en = info
+        .as_ref()
+        .is_some_and(|i| i.lang() == whatlang::Lang::Eng && i.is_reliable());
     let latin = info
         .as_ref()
         .is_none_or(|i| i.script() == whatlang::Script::Latin);
     if latin
+        && !confident_en
         && s.split_whitespace().count() >= 5
         && vietnamese_syllable_ratio(&s) >= VI_SYLLABLE_THRESHOLD
     {
@@ -223,7 +228,7 @@ pub(crate) fn detect(text: &str, title: Option<&str>, html_lang: Option<&str>) -
         Some(i) => {
             let code = iso639_1(i.lang());
             // unsure detection on a short text: trust the page's own declaration
-            if declared.as_deref() == Some(code) || s.chars().count() >= 400 {
+            if declared.as_deref() == Some(code) || s.chars().count() >= SAMPLE_CHARS {
                 Some(code.to_string())
             } else {
                 declared

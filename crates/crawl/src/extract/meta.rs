@@ -59,6 +59,41 @@ fn offer_date(
     }
 }
 
+/// An absolute http(s) URL that `Url` would serialise unchanged (plain
+/// ASCII, lower-case scheme and host, a path, no dot segments, no default
+/// port): returned without the fragment, skipping the parser. Anything
+/// else goes through `Url::join`.
+fn absolute_fast_path(href: &str) -> Option<String> {
+    let rest = href
+        .strip_prefix("https://")
+        .or_else(|| href.strip_prefix("http://"))?;
+    let slash = rest.find('/')?;
+    let host = &rest[..slash];
+    if host.is_empty()
+        || !host
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        || host.starts_with('.')
+        || host.ends_with('.')
+        || host.contains("..")
+    {
+        return None;
+    }
+    let path = &rest[slash..];
+    let ok = path.bytes().all(|b| {
+        b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b)
+    });
+    if !ok || path.contains("/./") || path.contains("/../") || path.ends_with("/.") || path.ends_with("/..") {
+        return None;
+    }
+    // `?`/`#` handling: query kept, fragment dropped; `[`/`]` only valid in hosts
+    if path.contains('[') || path.contains(']') {
+        return None;
+    }
+    let end = href.find('#').unwrap_or(href.len());
+    Some(href[..end].to_string())
+}
+
 pub(crate) fn resolve(base: &Url, href: &str) -> Option<String> {
     let href = href.trim();
     if href.is_empty() || href.starts_with('#') {
@@ -68,6 +103,9 @@ pub(crate) fn resolve(base: &Url, href: &str) -> Option<String> {
     let has_prefix = |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
     if has_prefix("javascript:") || has_prefix("mailto:") || has_prefix("tel:") || has_prefix("data:") {
         return None;
+    }
+    if let Some(fast) = absolute_fast_path(href) {
+        return Some(fast);
     }
     let mut u = base.join(href).ok()?;
     if u.scheme() != "http" && u.scheme() != "https" {
@@ -483,4 +521,38 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url, fetched_at: DateTime<Utc>) 
         meta.a_next = resolve(&base, &a);
     }
     meta
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_path_matches_the_url_parser() {
+        let base = Url::parse("https://bao.example.vn/thoi-su/a.html").expect("url");
+        for href in [
+            "https://bao.example.vn/kinh-te/b-123.html",
+            "http://bao.example.vn/a?x=1&y=2#frag",
+            "https://cdn.example.com/x/y/z/",
+            "https://Bao.Example.vn/A",
+            "https://bao.example.vn",
+            "https://bao.example.vn/a/../b",
+            "https://bao.example.vn/a b",
+            "https://bao.example.vn:443/a",
+            "/relative/path",
+            "../up",
+            "//proto-relative.example/x",
+            "#only-fragment",
+            "javascript:void(0)",
+            "https://bao.example.vn/%E1%BA%A1",
+            "https://bao.example.vn/tiếng-việt",
+        ] {
+            let slow = base.join(href).ok().filter(|u| u.scheme().starts_with("http")).map(|mut u| {
+                u.set_fragment(None);
+                String::from(u)
+            });
+            let slow = if href.starts_with('#') || href.starts_with("javascript") { None } else { slow };
+            assert_eq!(resolve(&base, href), slow, "{href}");
+        }
+    }
 }
