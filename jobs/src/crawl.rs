@@ -399,7 +399,6 @@ impl Env {
         match upsert {
             Upsert::New => {
                 self.counters.new.fetch_add(1, Ordering::Relaxed);
-                self.store.source_succeeded(source.id, 1).await?;
             }
             Upsert::Updated => {
                 self.counters.updated.fetch_add(1, Ordering::Relaxed);
@@ -661,11 +660,6 @@ impl Env {
         match upsert {
             Upsert::New => {
                 self.counters.new.fetch_add(1, Ordering::Relaxed);
-                if let Some(source_id) = row.source_id
-                    && let Err(err) = self.store.source_succeeded(source_id, 1).await
-                {
-                    tracing::warn!(error = %err, "could not update source counters");
-                }
             }
             Upsert::Updated => {
                 self.counters.updated.fetch_add(1, Ordering::Relaxed);
@@ -779,6 +773,9 @@ impl Env {
         let _ = index_stop_tx.send(true);
         let _ = indexer.await;
         self.index_pending().await?;
+        if let Err(err) = self.send_alerts().await {
+            tracing::warn!(error = %err, "candidate alerts failed; `run` retries them");
+        }
         Ok(self.counters.summary())
     }
 }

@@ -4,6 +4,7 @@
 //! Every handler is safe to run twice: it reloads its row by id and does nothing when
 //! the work is already done (the crawl frontier's state says so).
 
+mod alerts;
 mod capture;
 mod crawl;
 mod digest;
@@ -40,3 +41,7 @@ pub enum JobError {
     #[error("{0}")]
     Other(String),
 }
+
+mod cases;
+pub mod warc;
+pub use cases::{CASE_FILE_FORMAT, CaseFile, CaseFileCheck, verify_case_file};

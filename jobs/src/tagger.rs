@@ -75,6 +75,10 @@ impl Env {
         let compiled = self.active_rules().await?;
         let found = evaluate(&compiled, &doc);
         let before: Vec<String> = self.store.open_matches(&[document_id]).await?.into_iter().map(|m| m.rule_id).collect();
+        if found.is_empty() && before.is_empty() {
+            // Nothing fired and nothing was open: no write at all (the common case).
+            return Ok(None);
+        }
         let candidate = self.store.record_matches(document_id, &compiled.version_ids, &found).await?;
         let mut after: Vec<String> = found.iter().map(|(_, m)| m.rule_id.clone()).collect();
         after.sort();

@@ -8,12 +8,15 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
 mod m0002_sessions;
+mod m0003_candidate_alerts;
 
 pub struct Migrator;
 
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration), Box::new(m0002_sessions::Migration)]
+        vec![Box::new(m0001_initial::Migration), Box::new(m0002_sessions::Migration),
+            Box::new(m0003_candidate_alerts::Migration),
+        ]
     }
 }

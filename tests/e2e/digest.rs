@@ -139,3 +139,35 @@ fn weekly_digest_content_and_exactly_once_delivery() {
     assert_eq!(deliveries.len(), 2);
     assert!(deliveries.iter().all(|d| d["status"] == "sent" && d["attempts"] == 1));
 }
+
+#[test]
+fn new_high_severity_candidates_are_mailed_to_reviewers_once() {
+    let world = World::new();
+    let smtp = Smtp::start(world.data_dir());
+    std::fs::write(
+        world.data_dir().join("diembao.toml"),
+        format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"diembao <diembao@stttt.example.vn>\"\n\n[alerts]\nrecipients = [\"kiem-duyet@example.vn\"]\n",
+            smtp.port
+        ),
+    )
+    .expect("settings");
+    let pack = SitePack::serve(&shared().join("corpus/vi-social-dev"));
+    let text = std::fs::read_to_string(pack.dir.join("sources.toml")).expect("sources");
+    let sources = world.data_dir().join("sources.toml");
+    std::fs::write(&sources, pack.substitute(&text)).expect("write");
+    world.ok(&["sources", "import", sources.to_str().expect("path")]);
+    let rules = shared().join("corpus/vi-rules-dev/rules.toml");
+    world.ok(&["rules", "import", rules.to_str().expect("path")]);
+    world.ok(&["crawl", "--once", "--allow-private-network", "--json"]);
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1, "one batched alert");
+    let high: serde_json::Value = serde_json::from_str(&world.ok(&["candidates", "list", "--severity", "high", "--json"])).expect("json");
+    let body = &messages[0];
+    assert!(body.contains("kiem-duyet@example.vn"));
+    let count = high.as_array().expect("array").len();
+    assert!(count > 0);
+    assert!(header(body, "Subject").is_some_and(|s| !s.is_empty()));
+    world.ok(&["crawl", "--once", "--allow-private-network", "--json"]);
+    assert_eq!(smtp.messages().len(), 1, "no second alert for the same candidates");
+}

@@ -10,4 +10,5 @@ mod faults;
 mod ingest;
 mod inputs;
 mod rules;
+mod ui;
 mod web;

@@ -665,7 +665,12 @@ async fn sources_list(env: &Env, json: bool) -> Result<ExitCode> {
     for source in &sources {
         let recent = env.store.documents_since(source.id, week_ago).await?;
         let healthy = source.consecutive_failures == 0;
-        let alert = diembao_store::health_alert(source, Utc::now());
+        let (total, last_document_at) = env.store.source_document_stats(source.id).await?;
+        let mut live = source.clone();
+        live.documents_total = total;
+        live.last_document_at = last_document_at;
+        let alert = diembao_store::health_alert(&live, Utc::now());
+        let source = &live;
         rows.push(serde_json::json!({
             "id": source.id,
             "name": source.name,
@@ -918,13 +923,16 @@ async fn run_main(
                 if let Err(err) = env.schedule_due_sources().await {
                     tracing::error!(error = %err, "scheduler pass failed");
                 }
+                if let Err(err) = env.send_alerts().await {
+                    tracing::error!(error = %err, "candidate alerts failed; will retry");
+                }
                 match env.digest_due(Utc::now()).await {
                     Ok(Some(reports)) => tracing::info!(recipients = reports.len(), "weekly digest sent"),
                     Ok(None) => {}
                     Err(err) => tracing::error!(error = %err, "weekly digest failed"),
                 }
                 tokio::select! {
-                    _ = tokio::time::sleep(std::time::Duration::from_secs(15)) => {}
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
                     _ = rx.changed() => return,
                 }
             }

@@ -11,7 +11,16 @@ pub struct Config {
     pub crawl: CrawlConfig,
     pub smtp: SmtpConfig,
     pub digest: DigestConfig,
+    pub alerts: AlertsConfig,
     pub web: WebConfig,
+}
+
+/// Mail about new high-severity violation candidates, batched.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// The reviewers' addresses; no alert mail when empty.
+    pub recipients: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

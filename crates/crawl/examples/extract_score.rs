@@ -282,7 +282,10 @@ fn main() -> BoxResult<()> {
                     n += 1;
                 }
             }
-            println!("parse only: {:.3} ms/page", total.as_secs_f64() * 1000.0 / n as f64);
+            println!(
+                "parse only: {:.3} ms/page",
+                total.as_secs_f64() * 1000.0 / n as f64
+            );
             Ok(())
         }
         Some("dump") if args.len() >= 4 => {

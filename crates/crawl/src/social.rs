@@ -57,21 +57,35 @@ struct Account {
 /// A page of `GET /api/v1/accounts/:id/statuses`. Boosts (reblogs) and non-public
 /// statuses are left out: only what the account itself published in public is a post.
 pub fn parse_mastodon_statuses(body: &[u8], base: &Url) -> Result<Vec<Post>, DiscoverError> {
-    let statuses: Vec<Status> =
-        serde_json::from_slice(body).map_err(|err| DiscoverError::Feed(format!("Mastodon statuses: {err}")))?;
+    let statuses: Vec<Status> = serde_json::from_slice(body)
+        .map_err(|err| DiscoverError::Feed(format!("Mastodon statuses: {err}")))?;
     let mut posts = Vec::with_capacity(statuses.len());
     for status in statuses {
-        if status.reblog.is_some() || status.visibility.as_deref().is_some_and(|v| v != "public" && v != "unlisted") {
+        if status.reblog.is_some()
+            || status
+                .visibility
+                .as_deref()
+                .is_some_and(|v| v != "public" && v != "unlisted")
+        {
             continue;
         }
-        let Some(link) = status.url.or(status.uri) else { continue };
+        let Some(link) = status.url.or(status.uri) else {
+            continue;
+        };
         let Ok(url) = base.join(&link) else { continue };
         let mut text = html_to_text(&status.content);
         if !status.spoiler_text.trim().is_empty() {
-            text = format!("{}\n\n{text}", diembao_core::text::clean(status.spoiler_text.trim()));
+            text = format!(
+                "{}\n\n{text}",
+                diembao_core::text::clean(status.spoiler_text.trim())
+            );
         }
         let author = status.account.as_ref().map(|a| {
-            let name = if a.display_name.trim().is_empty() { &a.username } else { &a.display_name };
+            let name = if a.display_name.trim().is_empty() {
+                &a.username
+            } else {
+                &a.display_name
+            };
             diembao_core::text::clean(name.trim())
         });
         posts.push(Post {
@@ -79,7 +93,10 @@ pub fn parse_mastodon_statuses(body: &[u8], base: &Url) -> Result<Vec<Post>, Dis
             title: None,
             text,
             author,
-            published_at: status.created_at.as_deref().and_then(diembao_core::document::parse_datetime),
+            published_at: status
+                .created_at
+                .as_deref()
+                .and_then(diembao_core::document::parse_datetime),
             lang: status.language,
             engagement: serde_json::json!({
                 "replies": status.replies_count,
@@ -102,7 +119,11 @@ pub fn parse_youtube_feed(body: &[u8], base: &Url) -> Result<Vec<Post>, Discover
         .map_err(|err| DiscoverError::Feed(err.to_string()))?;
     let mut posts = Vec::new();
     for entry in feed.entries {
-        let Some(link) = entry.links.iter().find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate")).map(|l| l.href.clone())
+        let Some(link) = entry
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+            .map(|l| l.href.clone())
         else {
             continue;
         };
@@ -117,13 +138,21 @@ pub fn parse_youtube_feed(body: &[u8], base: &Url) -> Result<Vec<Post>, Discover
             .map(|d| d.content.clone())
             .or_else(|| entry.summary.as_ref().map(|s| s.content.clone()))
             .unwrap_or_default();
-        let views = media.and_then(|m| m.community.as_ref()).and_then(|c| c.stats_views);
-        let stars = media.and_then(|m| m.community.as_ref()).and_then(|c| c.stars_count);
+        let views = media
+            .and_then(|m| m.community.as_ref())
+            .and_then(|c| c.stats_views);
+        let stars = media
+            .and_then(|m| m.community.as_ref())
+            .and_then(|c| c.stars_count);
         posts.push(Post {
             url: url.to_string(),
             title,
             text: plain_paragraphs(&description),
-            author: entry.authors.first().and_then(|a| a.name.as_deref()).map(|n| diembao_core::text::clean(n.trim())),
+            author: entry
+                .authors
+                .first()
+                .and_then(|a| a.name.as_deref())
+                .map(|n| diembao_core::text::clean(n.trim())),
             published_at: entry.published.or(entry.updated).map(|d| d.fixed_offset()),
             lang: None,
             engagement: serde_json::json!({"views": views, "ratings": stars}),
@@ -141,7 +170,11 @@ pub fn link_next(header: &str, base: &Url) -> Option<Url> {
         let is_next = pieces.any(|p| {
             let p = p.trim();
             p.strip_prefix("rel=")
-                .map(|rel| rel.trim_matches('"').split_whitespace().any(|r| r.eq_ignore_ascii_case("next")))
+                .map(|rel| {
+                    rel.trim_matches('"')
+                        .split_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("next"))
+                })
                 .unwrap_or(false)
         });
         if is_next {
@@ -184,7 +217,12 @@ pub fn html_to_text(html: &str) -> String {
     }
     let joined: Vec<String> = paragraphs
         .iter()
-        .map(|p| p.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join("\n"))
+        .map(|p| {
+            p.lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
         .filter(|p| !p.trim().is_empty())
         .collect();
     diembao_core::text::clean(&joined.join("\n\n"))
@@ -192,13 +230,17 @@ pub fn html_to_text(html: &str) -> String {
 
 fn collect(element: ElementRef<'_>, current: &mut String, paragraphs: &mut Vec<String>) {
     // Iterative walk (no recursion depth limit issues on hostile input).
-    let mut stack: Vec<(ego_tree::NodeRef<'_, Node>, bool)> = element.children().rev().map(|c| (c, false)).collect();
+    let mut stack: Vec<(ego_tree::NodeRef<'_, Node>, bool)> =
+        element.children().rev().map(|c| (c, false)).collect();
     while let Some((node, closing)) = stack.pop() {
         match node.value() {
             Node::Text(text) if !closing => current.push_str(text),
             Node::Element(el) => {
                 let name = el.name();
-                let block = matches!(name, "p" | "div" | "li" | "blockquote" | "h1" | "h2" | "h3" | "h4" | "pre");
+                let block = matches!(
+                    name,
+                    "p" | "div" | "li" | "blockquote" | "h1" | "h2" | "h3" | "h4" | "pre"
+                );
                 if closing {
                     if block && !current.trim().is_empty() {
                         paragraphs.push(current.trim().to_string());
@@ -249,7 +291,10 @@ mod tests {
     #[test]
     fn status_content_becomes_paragraphs_with_hashtags() {
         let html = r#"<p>Khuyến mãi <a href="/tags/nhacai88" class="mention hashtag">#<span>nhacai88</span></a> nạp lần đầu</p><p>dòng hai<br>dòng ba</p>"#;
-        assert_eq!(html_to_text(html), "Khuyến mãi #nhacai88 nạp lần đầu\n\ndòng hai\ndòng ba");
+        assert_eq!(
+            html_to_text(html),
+            "Khuyến mãi #nhacai88 nạp lần đầu\n\ndòng hai\ndòng ba"
+        );
     }
 
     #[test]
@@ -260,7 +305,10 @@ mod tests {
         assert_eq!(posts.len(), 1);
         assert_eq!(posts[0].url, "http://127.0.0.41:8765/@a/1");
         assert_eq!(posts[0].engagement["favourites"], 3);
-        assert_eq!(posts[0].published_at.map(|d| d.timestamp()), Some(1_679_154_420));
+        assert_eq!(
+            posts[0].published_at.map(|d| d.timestamp()),
+            Some(1_679_154_420)
+        );
         assert!(parse_mastodon_statuses(b"{\"error\":\"x\"}", &base()).is_err());
     }
 }

@@ -130,3 +130,6 @@ impl Store {
         }
     }
 }
+
+mod cases;
+pub use cases::*;

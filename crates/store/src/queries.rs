@@ -93,28 +93,35 @@ impl Store {
         Ok(sources::Entity::find_by_id(id).one(self.db()).await?)
     }
 
-    /// Records a successful visit of a source.
-    pub async fn source_succeeded(&self, id: i64, new_documents: i64) -> Result<(), StoreError> {
+    /// Records a successful visit of a source. Its document count and newest document
+    /// come from the documents themselves (no per-document write on the source row).
+    pub async fn source_succeeded(&self, id: i64, _new_documents: i64) -> Result<(), StoreError> {
         let now = Utc::now();
-        let Some(row) = self.source(id).await? else {
-            return Ok(());
-        };
+        let Some(row) = self.source(id).await? else { return Ok(()) };
         let every = row.every_secs;
-        let total = row.documents_total + new_documents;
-        let last_document_at = if new_documents > 0 {
-            Some(now)
-        } else {
-            row.last_document_at
-        };
+        let (total, last) = self.source_document_stats(id).await?;
         let mut active: sources::ActiveModel = row.into();
         active.last_run_at = Set(Some(now));
         active.last_success_at = Set(Some(now));
         active.consecutive_failures = Set(0);
         active.documents_total = Set(total);
-        active.last_document_at = Set(last_document_at);
+        active.last_document_at = Set(last);
         active.next_run_at = Set(Some(now + chrono::Duration::seconds(every)));
         active.update(self.db()).await?;
         Ok(())
+    }
+
+    /// How many documents a source has, and when the newest was stored.
+    pub async fn source_document_stats(&self, id: i64) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+        let row: Option<(i64, Option<DateTime<Utc>>)> = documents::Entity::find()
+            .select_only()
+            .column_as(Expr::col(documents::Column::Id).count(), "n")
+            .column_as(Expr::col(documents::Column::CreatedAt).max(), "last")
+            .filter(documents::Column::SourceId.eq(id))
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        Ok(row.unwrap_or((0, None)))
     }
 
     /// Records a failed visit of a source (its health).

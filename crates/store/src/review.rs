@@ -341,6 +341,29 @@ impl Store {
             .collect())
     }
 
+    /// Open high-severity candidates whose alert has not gone out yet.
+    pub async fn unalerted_candidates(&self) -> Result<Vec<(Candidate, crate::Document)>, StoreError> {
+        let rows = candidates::Entity::find()
+            .filter(candidates::Column::Status.eq(candidate_status::OPEN))
+            .filter(candidates::Column::Severity.eq("high"))
+            .filter(candidates::Column::AlertedAt.is_null())
+            .order_by_asc(candidates::Column::Id)
+            .all(self.db())
+            .await?;
+        let ids: Vec<i64> = rows.iter().map(|c| c.document_id).collect();
+        let docs: BTreeMap<i64, crate::Document> = self.documents_by_ids(&ids).await?.into_iter().map(|d| (d.id, d)).collect();
+        Ok(rows.into_iter().filter_map(|c| docs.get(&c.document_id).cloned().map(|d| (c, d))).collect())
+    }
+
+    pub async fn mark_alerted(&self, ids: &[i64]) -> Result<(), StoreError> {
+        candidates::Entity::update_many()
+            .col_expr(candidates::Column::AlertedAt, Expr::value(Utc::now()))
+            .filter(candidates::Column::Id.is_in(ids.iter().copied()))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
     /// Open matches of a document (for its tags and the document view).
     pub async fn open_matches(&self, document_ids: &[i64]) -> Result<Vec<MatchRow>, StoreError> {
         if document_ids.is_empty() {
@@ -418,6 +441,7 @@ async fn update_candidate<C: sea_orm::ConnectionTrait>(
                 assignee: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
+                alerted_at: Set(None),
                 ..Default::default()
             };
             let inserted = candidates::Entity::insert(row)

@@ -1,8 +1,16 @@
 //! The web UI and JSON API (axum). Every value shown comes from crawled pages and is
 //! escaped; the only markup kept from the index is the `<b>` of snippets.
 
+mod api;
 pub mod auth;
 mod html;
+mod metrics;
+mod openapi;
+mod pages;
+mod views;
+
+pub use api::{CandidateQuery, SourceForm, UserForm};
+pub use pages::APP_JS;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -59,6 +67,7 @@ pub fn router(env: Env, access: Access) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/app.css", get(css))
+        .merge(pages::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf_guard))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
@@ -260,15 +269,22 @@ async fn security_headers(
 ) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
-    );
+    // A handler may set a stricter policy of its own (the raw capture, the digest frame).
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !headers.contains_key(header::X_FRAME_OPTIONS) {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -383,12 +399,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let documents = state.env.store.count_documents().await.unwrap_or(0);
-    let indexed = state.env.index.num_docs();
-    let body = format!(
-        "# HELP diembao_documents_stored Documents in the database.\n# TYPE diembao_documents_stored gauge\ndiembao_documents_stored {documents}\n\
-         # HELP diembao_documents_indexed Documents visible in the search index.\n# TYPE diembao_documents_indexed gauge\ndiembao_documents_indexed {indexed}\n"
-    );
+    let body = metrics::render(&state.env).await;
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 

@@ -235,6 +235,19 @@ fn fast_word_hashes(input: &str, out: &mut Vec<u64>, limit: usize) -> bool {
                 h.push(folded);
                 in_word = true;
                 prev_digit = b.is_ascii_digit();
+                // The rest of a run of ASCII letters and digits.
+                let mut j = i + width;
+                while let Some(&next) = bytes.get(j) {
+                    let c = table[usize::from(next & 0x7F)];
+                    if next >= 0x80 || c == SEPARATOR || c == SLOW {
+                        break;
+                    }
+                    h.push(c);
+                    prev_digit = next.is_ascii_digit();
+                    j += 1;
+                }
+                i = j;
+                continue;
             }
         }
         i += width;

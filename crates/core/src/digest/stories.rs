@@ -182,7 +182,11 @@ pub fn group_stories(docs: &[&DigestDoc], background: &[&DigestDoc]) -> Vec<Stor
 fn url_key(url: &str) -> String {
     let t = url.trim();
     let t = t.split_once('#').map_or(t, |(before, _)| before);
-    let lower_prefix = |p: &str| t.len() >= p.len() && t[..p.len()].eq_ignore_ascii_case(p);
+    let lower_prefix = |p: &str| {
+        t.as_bytes()
+            .get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
+    };
     let rest = if lower_prefix("https://") {
         &t[8..]
     } else if lower_prefix("http://") {
@@ -272,7 +276,7 @@ struct DfTable {
 impl DfTable {
     fn new(documents: usize) -> Self {
         let want = (documents.max(1) * 256).next_power_of_two();
-        let bits = want.trailing_zeros().clamp(10, 24);
+        let bits = want.trailing_zeros().clamp(10, 23);
         Self {
             shift: 32 - bits,
             counts: vec![0; 1 << bits],
@@ -296,17 +300,36 @@ impl DfTable {
     }
 }
 
+/// The hashes of [`STOPWORDS`] in an open-addressing table (a power of two
+/// slots, at most half full; 0 marks an empty slot).
 fn stopword_hashes() -> &'static [u64] {
     static HASHES: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
     HASHES.get_or_init(|| {
-        let mut v: Vec<u64> = STOPWORDS.iter().map(|w| word_hash(w)).collect();
-        v.sort_unstable();
-        v
+        let mut table = vec![0u64; (STOPWORDS.len() * 2).next_power_of_two()];
+        let mask = table.len() - 1;
+        for w in STOPWORDS {
+            let h = word_hash(w);
+            let mut i = h as usize & mask;
+            while table[i] != 0 && table[i] != h {
+                i = (i + 1) & mask;
+            }
+            table[i] = h;
+        }
+        table
     })
 }
 
-fn is_stop(stop: &[u64], h: u64) -> bool {
-    stop.binary_search(&h).is_ok()
+#[inline]
+fn is_stop(table: &[u64], h: u64) -> bool {
+    let mask = table.len() - 1;
+    let mut i = h as usize & mask;
+    loop {
+        match table[i] {
+            0 => return false,
+            x if x == h => return true,
+            _ => i = (i + 1) & mask,
+        }
+    }
 }
 
 /// At most `max` bytes of `s`, cut at a character boundary.
@@ -413,10 +436,11 @@ impl<'a> StoryIndex<'a> {
         let mut simhashes = Vec::with_capacity(n);
         let mut shingle_counts = Vec::with_capacity(n);
         let mut sketch_offsets = Vec::with_capacity(n + 1);
-        let mut sketches = Vec::new();
+        let mut sketches = Vec::with_capacity(n * similarity::SKETCH_SIZE);
         let mut feature_offsets = Vec::with_capacity(n + 1);
-        let mut feature_keys: Vec<u32> = Vec::new();
-        let mut tfs: Vec<u8> = Vec::new();
+        let features_guess = n * (config.body_words + 16).min(256);
+        let mut feature_keys: Vec<u32> = Vec::with_capacity(features_guess);
+        let mut tfs: Vec<u8> = Vec::with_capacity(features_guess);
         sketch_offsets.push(0u32);
         feature_offsets.push(0u32);
 
@@ -913,5 +937,34 @@ impl<'a> StoryIndex<'a> {
             )
         });
         groups
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loose_url_keys() {
+        assert_eq!(
+            url_key(" HTTPS://Báo.VN/Tin/1.html/#top "),
+            "báo.vn/Tin/1.html"
+        );
+        assert_eq!(url_key("http://bao.vn/a?b=1"), "bao.vn/a?b=1");
+        assert_eq!(url_key("https://bao.vn"), url_key("http://BAO.vn/"));
+        // Not a URL: still no panic inside multi-byte characters.
+        assert_eq!(url_key("𐤿X𑙠Θ"), "𐤿x𑙠Θ");
+        assert_eq!(url_key(""), "");
+    }
+
+    #[test]
+    fn stopword_table() {
+        let table = stopword_hashes();
+        for w in STOPWORDS {
+            assert!(is_stop(table, word_hash(w)), "{w}");
+        }
+        for w in ["nho", "vang", "phan", "rang", "5g", "37"] {
+            assert!(!is_stop(table, word_hash(w)), "{w}");
+        }
     }
 }

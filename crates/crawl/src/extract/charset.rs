@@ -320,7 +320,9 @@ mod tests {
 
     #[test]
     fn broken_utf8_header_falls_back_to_meta() {
-        let mut b = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1258\"><p>".to_vec();
+        let mut b =
+            b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1258\"><p>"
+                .to_vec();
         b.extend(w1258("Người dân được hướng dẫn nộp hồ sơ trực tuyến ").repeat(3));
         let (s, e) = decode_html(&b, Some("text/html; charset=utf-8"));
         assert_eq!(e.name(), "windows-1258");

@@ -21,8 +21,8 @@ use chrono::{DateTime, Utc};
 
 use super::dates::{is_date_line, parse_vietnamese_date};
 use super::dom::{
-    Dom, F_ALIGN_RIGHT, F_BYLINE_HINT, F_CAPTION, F_IGNORED, F_IN_BOLD, F_IN_HEADING, F_IN_ITALIC, F_IN_QUOTE,
-    F_IN_LINK, F_LEDE_HINT, F_STRONG_POS, NONE, Tag, is_ws, push_collapsed,
+    Dom, F_ALIGN_RIGHT, F_BYLINE_HINT, F_CAPTION, F_IGNORED, F_IN_BOLD, F_IN_HEADING, F_IN_ITALIC,
+    F_IN_LINK, F_IN_QUOTE, F_LEDE_HINT, F_STRONG_POS, NONE, Tag, is_ws, push_collapsed,
 };
 use super::fold::{fold_alnum, fold_words};
 
@@ -109,7 +109,12 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 a.prev_el[i] = last_child[p];
                 last_child[p] = i as u32;
             }
-            if matches!(node.tag, Tag::Img) || (node.tag == Tag::Ignore && node.el.is_some_and(|e| matches!(e.name(), "picture" | "video" | "iframe"))) {
+            if matches!(node.tag, Tag::Img)
+                || (node.tag == Tag::Ignore
+                    && node
+                        .el
+                        .is_some_and(|e| matches!(e.name(), "picture" | "video" | "iframe")))
+            {
                 a.has_img[i] = true;
             }
             if node.tag != Tag::Text || node.flags & F_IGNORED != 0 {
@@ -346,7 +351,8 @@ impl<'d, 'a> Analysis<'d, 'a> {
     ) -> (Vec<Para>, usize) {
         let dom = self.dom;
         let end = dom.nodes[c as usize].end;
-        let boxes = self.label_boxes(c);
+        let mut boxes = self.label_boxes(c);
+        boxes.sort_unstable();
         let c_chars = self.tot_chars[c as usize] as f32;
         let mut paras = Vec::new();
         let mut cur = String::new();
@@ -361,7 +367,7 @@ impl<'d, 'a> Analysis<'d, 'a> {
                     || self.neg_own[i as usize]
                     || Some(i) == headline
                     || skip_before.is_some_and(|h| i < h && !dom.contains(i, h))
-                    || boxes.contains(&i)
+                    || boxes.binary_search(&i).is_ok()
                     || (matches!(
                         node.tag,
                         Tag::Ul
@@ -428,7 +434,9 @@ impl<'d, 'a> Analysis<'d, 'a> {
         }
         let mut before = 0u32;
         let mut j = i + 1;
-        while j < node.end {
+        // bounded: a teaser shows its heading within its first few nodes
+        let stop = node.end.min(i + 200);
+        while j < stop {
             let n = &dom.nodes[j as usize];
             if n.flags & F_IGNORED != 0 {
                 j = n.end;
@@ -466,7 +474,6 @@ impl<'d, 'a> Analysis<'d, 'a> {
             if ld > 0.5 && (len < 300.0 || ld > 0.8) && !(quoted && ld <= 0.8) && !bare_url {
                 return;
             }
-
         }
         // merge with the previous piece of the same block (split by a skipped child)
         if let Some(last) = out.last_mut()
@@ -488,9 +495,18 @@ impl<'d, 'a> Analysis<'d, 'a> {
             return false;
         }
         let f = fold_words(&p.text);
-        let credit = ["anh:", "anh minh hoa", "(anh", "nguon anh", "photo:", "image:", "photograph:", "credit:"]
-            .iter()
-            .any(|x| f.starts_with(x));
+        let credit = [
+            "anh:",
+            "anh minh hoa",
+            "(anh",
+            "nguon anh",
+            "photo:",
+            "image:",
+            "photograph:",
+            "credit:",
+        ]
+        .iter()
+        .any(|x| f.starts_with(x));
         if credit && n <= 80 {
             return true;
         }
@@ -652,7 +668,9 @@ fn is_trailing_boilerplate(s: &str) -> bool {
         return false;
     }
     let f = fold_words(s);
-    const PATTERNS: [&str; 22] = [
+    const PATTERNS: [&str; 24] = [
+        "full coverage of",
+        "follow ap",
         "follow us on",
         "follow him on",
         "follow her on",
@@ -692,7 +710,7 @@ fn looks_like_name(s: &str) -> bool {
     }
     words.iter().all(|w| {
         let c = w.chars().next().unwrap_or(' ');
-        c.is_uppercase() || !c.is_alphabetic() || w.len() <= 3
+        c.is_uppercase() || !c.is_alphabetic() || w.chars().count() <= 3
     })
 }
 
@@ -899,9 +917,22 @@ impl Analysis<'_, '_> {
                 out.pop();
                 continue;
             }
-            if looks_like_name(t) && (self.styled_alone(last.block) || t.chars().count() <= 30) {
+            // "Minh Khoa", "Bài và ảnh: MINH KHOA", "Tác giả: Thu Hà"
+            // (bylines are short lines)
+            let name = if t.chars().count() <= 60 && !t.contains('\n') {
+                clean_byline(t)
+            } else {
+                None
+            };
+            let prefixed = name
+                .as_deref()
+                .is_some_and(|n| n.chars().count() < t.chars().count() - 2);
+            if let Some(name) = name
+                && looks_like_name(&name)
+                && (prefixed || self.styled_alone(last.block) || t.chars().count() <= 30)
+            {
                 if byline.is_none() {
-                    byline = clean_byline(t);
+                    byline = Some(name);
                 }
                 out.pop();
                 continue;
@@ -1068,8 +1099,16 @@ impl Analysis<'_, '_> {
             && let (Some(c), Some(e)) = (container, c_end)
         {
             let pos = self.units.partition_point(|&u| u < e);
-            let start = pos.saturating_sub(3).max(self.units.partition_point(|&u| u < c));
-            for (k, &u) in self.units.iter().enumerate().skip(start).take(pos - start + 4) {
+            let start = pos
+                .saturating_sub(3)
+                .max(self.units.partition_point(|&u| u < c));
+            for (k, &u) in self
+                .units
+                .iter()
+                .enumerate()
+                .skip(start)
+                .take(pos - start + 4)
+            {
                 // not inside comments or other large boilerplate
                 let mut x = self.dom.nodes[u as usize].parent;
                 let mut in_boiler = false;
@@ -1187,11 +1226,16 @@ impl Analysis<'_, '_> {
         let mut i = c;
         while i < after {
             let node = &self.dom.nodes[i as usize];
-            if node.flags & F_IGNORED != 0 || (self.neg_own[i as usize] && self.tot_chars[i as usize] > 300) {
+            if node.flags & F_IGNORED != 0
+                || (self.neg_own[i as usize] && self.tot_chars[i as usize] > 300)
+            {
                 i = node.end;
                 continue;
             }
-            if node.flags & F_BYLINE_HINT != 0 && node.el.is_some() && self.tot_chars[i as usize] <= 80 {
+            if node.flags & F_BYLINE_HINT != 0
+                && node.el.is_some()
+                && self.tot_chars[i as usize] <= 80
+            {
                 if let Some(b) = clean_byline(&self.dom.text_of(i)) {
                     return Some(b);
                 }

@@ -195,7 +195,10 @@ pub(crate) fn detect(text: &str, title: Option<&str>, html_lang: Option<&str>) -
     for c in s.chars() {
         if c.is_alphabetic() {
             letters += 1;
-            if matches!(c, 'ă' | 'Ă' | 'đ' | 'Đ' | 'ơ' | 'Ơ' | 'ư' | 'Ư' | '\u{1EA0}'..='\u{1EF9}') {
+            if matches!(
+                c,
+                'ă' | 'Ă' | 'đ' | 'Đ' | 'ơ' | 'Ơ' | 'ư' | 'Ư' | '\u{1EA0}'..='\u{1EF9}'
+            ) {
                 vi += 1;
             }
         }

@@ -80,10 +80,15 @@ fn absolute_fast_path(href: &str) -> Option<String> {
         return None;
     }
     let path = &rest[slash..];
-    let ok = path.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b)
-    });
-    if !ok || path.contains("/./") || path.contains("/../") || path.ends_with("/.") || path.ends_with("/..") {
+    let ok = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b));
+    if !ok
+        || path.contains("/./")
+        || path.contains("/../")
+        || path.ends_with("/.")
+        || path.ends_with("/..")
+    {
         return None;
     }
     // `?`/`#` handling: query kept, fragment dropped; `[`/`]` only valid in hosts
@@ -100,8 +105,13 @@ pub(crate) fn resolve(base: &Url, href: &str) -> Option<String> {
         return None;
     }
     let b = href.as_bytes();
-    let has_prefix = |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
-    if has_prefix("javascript:") || has_prefix("mailto:") || has_prefix("tel:") || has_prefix("data:") {
+    let has_prefix =
+        |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    if has_prefix("javascript:")
+        || has_prefix("mailto:")
+        || has_prefix("tel:")
+        || has_prefix("data:")
+    {
         return None;
     }
     if let Some(fast) = absolute_fast_path(href) {
@@ -505,8 +515,10 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url, fetched_at: DateTime<Utc>) 
         }
     }
     // Links: resolve each distinct href once, keep document order.
-    let mut seen_raw: std::collections::HashSet<&str, std::hash::BuildHasherDefault<super::dom::Fnv>> =
-        Default::default();
+    let mut seen_raw: std::collections::HashSet<
+        &str,
+        std::hash::BuildHasherDefault<super::dom::Fnv>,
+    > = Default::default();
     for (_, href) in hrefs {
         if !seen_raw.insert(href) {
             continue;
@@ -547,11 +559,19 @@ mod tests {
             "https://bao.example.vn/%E1%BA%A1",
             "https://bao.example.vn/tiếng-việt",
         ] {
-            let slow = base.join(href).ok().filter(|u| u.scheme().starts_with("http")).map(|mut u| {
-                u.set_fragment(None);
-                String::from(u)
-            });
-            let slow = if href.starts_with('#') || href.starts_with("javascript") { None } else { slow };
+            let slow = base
+                .join(href)
+                .ok()
+                .filter(|u| u.scheme().starts_with("http"))
+                .map(|mut u| {
+                    u.set_fragment(None);
+                    String::from(u)
+                });
+            let slow = if href.starts_with('#') || href.starts_with("javascript") {
+                None
+            } else {
+                slow
+            };
             assert_eq!(resolve(&base, href), slow, "{href}");
         }
     }

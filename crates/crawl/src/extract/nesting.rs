@@ -60,7 +60,15 @@ fn is_void_or_optional(name: &[u8]) -> bool {
 fn is_raw_text(name: &[u8]) -> bool {
     matches!(
         name,
-        b"script" | b"style" | b"textarea" | b"title" | b"xmp" | b"iframe" | b"noembed" | b"noframes" | b"noscript"
+        b"script"
+            | b"style"
+            | b"textarea"
+            | b"title"
+            | b"xmp"
+            | b"iframe"
+            | b"noembed"
+            | b"noframes"
+            | b"noscript"
     )
 }
 
@@ -211,7 +219,11 @@ mod tests {
     #[test]
     fn deep_documents_are_capped() {
         let n = 5000;
-        let s = format!("{}text{}", "<div class=\"x>y\">".repeat(n), "</div>".repeat(n));
+        let s = format!(
+            "{}text{}",
+            "<div class=\"x>y\">".repeat(n),
+            "</div>".repeat(n)
+        );
         let out = limit_depth(&s);
         assert_eq!(out.matches("<div").count(), MAX_DEPTH);
         assert_eq!(out.matches("</div>").count(), MAX_DEPTH);
@@ -226,7 +238,16 @@ mod tests {
 
     #[test]
     fn odd_input_does_not_panic() {
-        for s in ["<", "<!--", "</", "<a", "<script>", "<<<<", "<a href='>", "é<é>ü</ü>"] {
+        for s in [
+            "<",
+            "<!--",
+            "</",
+            "<a",
+            "<script>",
+            "<<<<",
+            "<a href='>",
+            "é<é>ü</ü>",
+        ] {
             let _ = limit_depth(&s.repeat(1200));
         }
     }

@@ -229,8 +229,15 @@ mod templates {
 </div></div></section>
 <footer><p>Báo Sóng Nước. Giấy phép số 548/GP-BTTTT cấp ngày 24/08/2021.</p></footer></body></html>"#
         );
-        let e = run_at(&html, "https://songnuoc.example.vn/tinh-day-manh-123.html", Some("text/html"));
-        assert_eq!(e.title.as_deref(), Some("Tỉnh đẩy mạnh phát triển kinh tế biển"));
+        let e = run_at(
+            &html,
+            "https://songnuoc.example.vn/tinh-day-manh-123.html",
+            Some("text/html"),
+        );
+        assert_eq!(
+            e.title.as_deref(),
+            Some("Tỉnh đẩy mạnh phát triển kinh tế biển")
+        );
         assert_eq!(date(&e), "2023-03-13T08:15:00+07:00");
         assert_eq!(e.author.as_deref(), Some("Minh Khoa"));
         let want = format!(
@@ -264,7 +271,11 @@ mod templates {
 <div class="box-related"><h3><a href="/z">Tin khác cùng chuyên mục về kinh tế</a></h3><p>Tóm tắt tin khác, có dấu phẩy, có dấu chấm.</p><span>12/03/2023 10:00</span></div>
 </div></body></html>"#
         );
-        let e = run_at(&html, "https://songxanh.example.vn/day-nhanh-20230313.htm", None);
+        let e = run_at(
+            &html,
+            "https://songxanh.example.vn/day-nhanh-20230313.htm",
+            None,
+        );
         assert_eq!(e.title.as_deref(), Some("Đẩy nhanh dự án cảng cá"));
         assert_eq!(date(&e), "2023-03-13T08:15:00+07:00");
         assert_eq!(
@@ -291,7 +302,11 @@ mod templates {
 <div class="news_other"><b>Các tin khác:</b><ul><li><a href="/1">Tin một</a> (06/03/2023)</li></ul></div>
 </td><td class="right"><a href="/qc"><img src="qc.gif"></a></td></tr></table></td></tr></table></body></html>"#
         );
-        let e = run_at(&html, "http://dongcat.example.vn/tin/1187.htm", Some("text/html"));
+        let e = run_at(
+            &html,
+            "http://dongcat.example.vn/tin/1187.htm",
+            Some("text/html"),
+        );
         assert_eq!(e.title.as_deref(), Some("Diêm dân vào vụ muối mới"));
         assert_eq!(date(&e), "2023-03-07T15:00:00+07:00");
         assert_eq!(e.author.as_deref(), Some("VĂN TÙNG"));
@@ -342,7 +357,10 @@ mod templates {
         );
         let e = run_at(&html, "https://x.example.vn/tin-moi/", None);
         assert!(!e.is_article);
-        assert_eq!(e.next_page.as_deref(), Some("https://x.example.vn/tin-moi/trang-2/"));
+        assert_eq!(
+            e.next_page.as_deref(),
+            Some("https://x.example.vn/tin-moi/trang-2/")
+        );
     }
 
     #[test]
@@ -382,4 +400,26 @@ fn captions_as_paragraphs_are_dropped() {
     assert!(!e.text.contains("Minh Khoa"), "{}", e.text);
     assert!(e.text.contains("Đoạn bốn."), "{}", e.text);
     assert_eq!(e.text.matches("\n\n").count(), 3, "{}", e.text);
+}
+
+#[test]
+fn trailing_bylines_with_prefixes() {
+    let p = "Theo báo cáo, năm qua giá trị sản xuất thủy sản toàn tỉnh đạt hơn 5.000 tỷ đồng, tăng 8% so với cùng kỳ; sản lượng khai thác đạt 120.000 tấn.";
+    for (line, want) in [
+        ("<p>Bài và ảnh: Minh Khoa</p>", Some("Minh Khoa")),
+        ("<p><strong>MINH KHOA</strong></p>", Some("MINH KHOA")),
+        (
+            "<p style=\"text-align:right\">Ngọc Lan - Văn Tùng</p>",
+            Some("Ngọc Lan - Văn Tùng"),
+        ),
+        ("<p><em>Theo Báo Biển Xanh</em></p>", None),
+        ("<p>(Nguồn: TTXVN)</p>", None),
+    ] {
+        let html = format!(
+            "<html><head><title>Tiêu đề</title></head><body><h1>Tiêu đề</h1><div class=\"content\"><p>{p}</p><p>{p} Hai.</p><p>{p} Ba.</p>{line}</div></body></html>"
+        );
+        let e = run(&html).expect("ok");
+        assert_eq!(e.author.as_deref(), want, "{line}");
+        assert!(e.text.ends_with("Ba."), "{line}: {}", e.text);
+    }
 }

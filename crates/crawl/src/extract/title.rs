@@ -187,7 +187,12 @@ pub(crate) fn choose(
     let strip = |s: &String| strip_site_affix(s, &keys);
 
     // 1. JSON-LD headline (unless cut short: then the <h1> it starts)
-    if let Some(ld) = meta.ld_headline.as_ref().map(strip).filter(|s| !s.is_empty()) {
+    if let Some(ld) = meta
+        .ld_headline
+        .as_ref()
+        .map(strip)
+        .filter(|s| !s.is_empty())
+    {
         if let Some(node) = find_element(an, &ld) {
             return (Some(ld), Some(node));
         }
@@ -243,7 +248,9 @@ pub(crate) fn choose(
         k.chars().count() >= 4
             && !keys.contains(&k)
             && dom.nodes[i as usize].flags & F_IN_LINK == 0
-            && !title_ends.iter().any(|(seg, rest)| *seg == k && k.len() < *rest)
+            && !title_ends
+                .iter()
+                .any(|(seg, rest)| *seg == k && k.len() < *rest)
     };
     for (i, t) in &h1s {
         if usable(*i, t) && (refs.is_empty() || refs.iter().any(|r| r.contains(&fold_alnum(t)))) {
