@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod cases;
 mod crawl;
 mod digest;
 mod faults;

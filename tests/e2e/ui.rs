@@ -461,7 +461,7 @@ async fn wait_for_url(browser: &fantoccini::Client, what: &str, done: impl Fn(&s
 }
 
 async fn press(browser: &fantoccini::Client, key: char) {
-    use fantoccini::actions::{KeyAction, KeyActions};
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
     let keys = KeyActions::new("keyboard".into()).then(KeyAction::Down { value: key }).then(KeyAction::Up { value: key });
     browser.perform_actions(keys).await.expect("key press");
 }

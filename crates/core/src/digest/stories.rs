@@ -546,7 +546,11 @@ impl<'a> StoryIndex<'a> {
                     *w /= norm;
                 }
             }
-            heavy.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let heaviest = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+            if heavy.len() > config.top_features && config.top_features > 0 {
+                heavy.select_nth_unstable_by(config.top_features - 1, heaviest);
+                heavy.truncate(config.top_features);
+            }
             heavy.truncate(config.top_features);
             let start = top_keys.len();
             top_keys.extend(heavy.iter().map(|&(_, k)| k));

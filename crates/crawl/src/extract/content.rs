@@ -192,6 +192,13 @@ impl<'d, 'a> Analysis<'d, 'a> {
                 && headline.is_none_or(|h| !dom.contains(i as u32, h))
                 && !self.strong_pos[i]
                 && (self.tot_chars[i] as f32) < 0.8 * body_chars;
+            // a hover card inside a sentence: an inline element holding an
+            // image and mostly links (hidden by CSS on the real page)
+            let popup = node.tag == Tag::Inline
+                && self.has_img[i]
+                && self.tot_chars[i] >= 30
+                && self.tot_link[i] * 10 > self.tot_chars[i] * 6;
+            let own = own || popup;
             self.neg_own[i] = own;
             self.neg[i] = inherited || own;
         }

@@ -1,0 +1,1 @@
+//! Case files for the police liaison: create, approve, hand over, export, verify.
