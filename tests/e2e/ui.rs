@@ -479,6 +479,7 @@ fn a_real_browser_searches_reads_and_reviews_without_running_injected_script() {
     let driver = start_chromedriver(&chromedriver);
     let profile = tempfile::tempdir().expect("profile dir");
     let base = server.base.clone();
+    let webdriver = driver.url.clone();
     runtime().block_on(async move {
         // hyper-rustls builds its client config from the process-wide provider.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -499,7 +500,7 @@ fn a_real_browser_searches_reads_and_reviews_without_running_injected_script() {
         let browser = fantoccini::ClientBuilder::rustls()
             .expect("tls")
             .capabilities(capabilities)
-            .connect(&driver.url)
+            .connect(&webdriver)
             .await
             .expect("a Chromium session over WebDriver");
         let result = browse(&browser, &base).await;

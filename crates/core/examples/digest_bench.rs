@@ -222,8 +222,8 @@ fn thread_cpu_seconds() -> Option<f64> {
 
 fn main() {
     let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
+        .skip(1)
+        .find_map(|a| a.parse().ok())
         .unwrap_or(100_000);
     let tz = chrono_tz::Asia::Ho_Chi_Minh;
     let period = Period::iso_week(2023, 11).unwrap_or(Period::Week {
@@ -246,6 +246,22 @@ fn main() {
         bytes as f64 / 1e6,
         t.elapsed()
     );
+    if std::env::args().any(|a| a == "--parts") {
+        // Throughput of the text pass alone.
+        let mut words = Vec::new();
+        let t = Instant::now();
+        let mut count = 0usize;
+        for d in &current {
+            diembao_core::digest::word_hashes_into(&d.text, &mut words, usize::MAX);
+            count += words.len();
+        }
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "word hashes: {count} words, {:.1} MB in {secs:.3} s ({:.0} MB/s)",
+            bytes as f64 / 1e6,
+            bytes as f64 / 1e6 / secs
+        );
+    }
     let input = DigestInput {
         office: "Sở Thông tin và Truyền thông".into(),
         timezone: tz,

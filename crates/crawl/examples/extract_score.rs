@@ -10,8 +10,12 @@
 //!     Writes predictions and a scorer-format truth for the is_article pages,
 //!     prints title / published_at / author exact-match rates and mismatches.
 //!
-//! extract_score dump <FILE> <URL> [content-type]
-//!     Prints the extraction of one file as JSON.
+//! extract_score dump <FILE> <URL> [content-type] [--explain]
+//!     Prints the extraction of one file as JSON (--explain: chosen
+//!     container and best-scoring elements).
+//!
+//! extract_score parse-only <extraction-dev DIR> [--repeat N]
+//!     Baseline timing: decode + html5ever parse only.
 //! ```
 //! Then: `python3 /work/shared/tools/extraction-score.py TRUTH PRED`.
 

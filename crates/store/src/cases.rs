@@ -142,47 +142,56 @@ impl CustodyRecord {
 }
 
 /// Checks a custody chain; returns one line per entry that does not check out (empty: ok).
+///
+/// Each entry must hash to its `hash`, link by `prev_hash` to the entry of the previous
+/// `seq` (the genesis hash for seq 1), come after that entry, and no seq may be missing.
 pub fn verify_chain(entries: &[CustodyRecord]) -> Vec<String> {
+    use std::collections::BTreeMap;
     let mut problems = Vec::new();
     if entries.is_empty() {
         problems.push("custody log: no entries".to_string());
         return problems;
     }
-    let mut prev = GENESIS_HASH.to_string();
-    for (i, entry) in entries.iter().enumerate() {
-        let position = i as i64 + 1;
-        let mut reasons = Vec::new();
-        if entry.seq != position {
-            reasons.push(format!(
-                "found at position {position}, so an entry before it is missing or out of order"
-            ));
+    let mut by_seq: BTreeMap<i64, &CustodyRecord> = BTreeMap::new();
+    for entry in entries {
+        if by_seq.insert(entry.seq, entry).is_some() {
+            problems.push(format!("custody entry seq {}: appears more than once", entry.seq));
         }
-        if entry.prev_hash != prev {
-            reasons.push(if i == 0 {
+    }
+    let max = by_seq.keys().next_back().copied().unwrap_or(0);
+    for seq in 1..=max {
+        if !by_seq.contains_key(&seq) {
+            problems.push(format!("custody entry seq {seq}: missing (removed from the log)"));
+        }
+    }
+    let mut previous: Option<&CustodyRecord> = None;
+    for entry in entries {
+        let mut reasons = Vec::new();
+        if entry.seq < 1 {
+            reasons.push("seq is not a positive number".to_string());
+        }
+        if let Some(prev) = previous
+            && entry.seq <= prev.seq
+        {
+            reasons.push(format!("out of order (listed after seq {})", prev.seq));
+        }
+        let expected_prev = if entry.seq == 1 { Some(GENESIS_HASH) } else { by_seq.get(&(entry.seq - 1)).map(|p| p.hash.as_str()) };
+        if let Some(expected) = expected_prev
+            && entry.prev_hash != expected
+        {
+            reasons.push(if entry.seq == 1 {
                 "prev_hash is not the genesis hash".to_string()
             } else {
-                format!(
-                    "prev_hash does not chain to the entry before it (seq {})",
-                    entries[i - 1].seq
-                )
+                format!("prev_hash does not match the hash of seq {}", entry.seq - 1)
             });
         }
         if entry.computed_hash() != entry.hash {
-            reasons.push(
-                "hash does not match the entry's contents (changed after it was written)"
-                    .to_string(),
-            );
+            reasons.push("hash does not match the entry's contents (changed after it was written)".to_string());
         }
         if !reasons.is_empty() {
-            problems.push(format!(
-                "custody entry seq {} ({} by {}): {}",
-                entry.seq,
-                entry.action,
-                entry.actor,
-                reasons.join("; ")
-            ));
+            problems.push(format!("custody entry seq {} ({} by {}): {}", entry.seq, entry.action, entry.actor, reasons.join("; ")));
         }
-        prev = entry.hash.clone();
+        previous = Some(entry);
     }
     problems
 }
@@ -895,9 +904,10 @@ mod tests {
         assert!(verify_chain(&[a.clone(), b.clone(), c.clone()]).is_empty());
         let dropped = verify_chain(&[a.clone(), c.clone()]);
         assert_eq!(dropped.len(), 1, "{dropped:?}");
-        assert!(dropped[0].contains("seq 3"), "{dropped:?}");
+        assert!(dropped[0].contains("seq 2: missing"), "{dropped:?}");
         let swapped = verify_chain(&[a.clone(), c.clone(), b.clone()]);
-        assert_eq!(swapped.len(), 2, "{swapped:?}");
+        assert_eq!(swapped.len(), 1, "{swapped:?}");
+        assert!(swapped[0].contains("seq 2") && swapped[0].contains("out of order"), "{swapped:?}");
         let mut changed = b.clone();
         changed.actor = "minh".into();
         let problems = verify_chain(&[a, changed, c]);

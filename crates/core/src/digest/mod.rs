@@ -41,8 +41,9 @@ use serde::{Deserialize, Serialize};
 pub use period::{MAX_RANGE_DAYS, Period, PeriodError};
 pub use render::{escape_html, render_chart_svg, render_html, render_text, safe_href};
 pub use similarity::{
-    SHINGLE_WORDS, SKETCH_SIZE, bottom_k, hamming, jaccard, key_form, shingles, simhash,
-    simhash_of, sketch_jaccard, word_hash,
+    SHINGLE_WORDS, SKETCH_SIZE, bottom_k, bottom_k_into, hamming, jaccard, key_form,
+    shingle_hashes, shingles, simhash, simhash_of, sketch_jaccard, word_hash, word_hashes,
+    word_hashes_into,
 };
 pub use stories::{STOPWORDS, Signal, StoryConfig, StoryGroup, StoryIndex, group_stories};
 
@@ -293,6 +294,7 @@ pub fn build_digest(input: &DigestInput) -> Digest {
 
 /// [`build_digest`] with explicit story-grouping settings.
 pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
+    let t00 = std::time::Instant::now();
     let tz = input.timezone;
     let period = input.period;
     let previous_period = period.previous();
@@ -385,6 +387,7 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
         .collect();
     kinds.sort_by(|a, b| a.kind.cmp(&b.kind));
 
+    eprintln!("T pre {:?}", t00.elapsed());
     // Stories.
     let index = StoryIndex::build(&current, &previous, config);
     let mut stories: Vec<(usize, usize, Story)> = index
@@ -411,6 +414,7 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
     stories.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
     let stories: Vec<Story> = stories.into_iter().map(|s| s.2).collect();
 
+    eprintln!("T stories {:?}", t00.elapsed());
     // Flagged.
     let mut categories: HashMap<String, (u64, u64)> = HashMap::new();
     let mut flagged_documents = 0;
@@ -494,6 +498,7 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
         })
         .collect();
 
+    eprintln!("T all {:?}", t00.elapsed());
     let mut health = input.health.clone();
     health.sort_by(|a, b| {
         b.failing

@@ -176,83 +176,79 @@ fn is_combining_diacritic(c: char) -> bool {
     matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
 }
 
+/// Class and byte length of the character at `bytes[i]` (`bytes` is valid
+/// UTF-8: the sequence is decoded by hand).
+#[inline(always)]
+fn class_at(bytes: &[u8], i: usize, table: &[u8]) -> (u8, usize) {
+    let b = bytes[i];
+    if b < 0x80 {
+        return (table[b as usize], 1);
+    }
+    let cont = |k: usize| bytes.get(i + k).map_or(0, |&c| u32::from(c & 0x3F));
+    let (cp, width) = if b < 0xE0 {
+        ((u32::from(b & 0x1F) << 6) | cont(1), 2)
+    } else if b < 0xF0 {
+        ((u32::from(b & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
+    } else {
+        (
+            (u32::from(b & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+            4,
+        )
+    };
+    let class = if cp < TABLE_LOW {
+        table[cp as usize]
+    } else if TABLE_ADDITIONAL.contains(&cp) {
+        table[(TABLE_LOW + cp - TABLE_ADDITIONAL.start) as usize]
+    } else {
+        char::from_u32(cp).map_or(SLOW, |c| classify(table, c))
+    };
+    (class, width)
+}
+
 /// The one-pass path of [`word_hashes_into`]; `false` when the text needs
 /// the exact one.
 fn fast_word_hashes(input: &str, out: &mut Vec<u64>, limit: usize) -> bool {
     let table = char_table();
     let bytes = input.as_bytes();
-    let mut h = WordHasher::new();
-    let mut in_word = false;
-    let mut prev_digit = false;
+    let n = bytes.len();
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let (class, width) = if b < 0x80 {
-            (table[b as usize], 1)
-        } else {
-            // `input` is valid UTF-8: decode the sequence by hand.
-            let cont = |k: usize| u32::from(bytes[i + k] & 0x3F);
-            let (cp, width) = if b < 0xE0 {
-                ((u32::from(b & 0x1F) << 6) | cont(1), 2)
-            } else if b < 0xF0 {
-                ((u32::from(b & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
-            } else {
-                (
-                    (u32::from(b & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
-                    4,
-                )
-            };
-            let class = if cp < TABLE_LOW {
-                table[cp as usize]
-            } else if TABLE_ADDITIONAL.contains(&cp) {
-                table[(TABLE_LOW + cp - TABLE_ADDITIONAL.start) as usize]
-            } else {
-                char::from_u32(cp).map_or(SLOW, |c| classify(table, c))
-            };
-            (class, width)
-        };
-        match class {
-            SLOW => return false,
-            SEPARATOR => {
-                let joins_number = in_word
-                    && prev_digit
-                    && matches!(b, b'.' | b',')
-                    && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
-                if joins_number {
-                    h.push(b);
-                    prev_digit = false;
-                } else if in_word {
-                    out.push(h.finish());
-                    if out.len() >= limit {
-                        return true;
-                    }
-                    h = WordHasher::new();
-                    in_word = false;
-                    prev_digit = false;
-                }
+    while out.len() < limit {
+        // Separators.
+        let (mut class, mut width) = loop {
+            if i >= n {
+                return true;
             }
-            folded => {
-                h.push(folded);
-                in_word = true;
-                prev_digit = b.is_ascii_digit();
-                // The rest of a run of ASCII letters and digits.
-                let mut j = i + width;
-                while let Some(&next) = bytes.get(j) {
-                    let c = table[usize::from(next & 0x7F)];
-                    if next >= 0x80 || c == SEPARATOR || c == SLOW {
-                        break;
-                    }
-                    h.push(c);
-                    prev_digit = next.is_ascii_digit();
-                    j += 1;
+            let (class, width) = class_at(bytes, i, table);
+            match class {
+                SLOW => return false,
+                SEPARATOR => i += width,
+                _ => break (class, width),
+            }
+        };
+        // A word: letters and digits, and `.` or `,` between two ASCII digits.
+        let mut h = WordHasher::new();
+        loop {
+            h.push(class);
+            let digit = bytes[i].is_ascii_digit();
+            i += width;
+            if i >= n {
+                break;
+            }
+            (class, width) = class_at(bytes, i, table);
+            if class == SEPARATOR {
+                let joins = digit
+                    && matches!(bytes[i], b'.' | b',')
+                    && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+                if !joins {
+                    break;
                 }
-                i = j;
-                continue;
+                h.push(bytes[i]);
+                i += 1;
+                (class, width) = (bytes[i], 1);
+            } else if class == SLOW {
+                return false;
             }
         }
-        i += width;
-    }
-    if in_word && out.len() < limit {
         out.push(h.finish());
     }
     true

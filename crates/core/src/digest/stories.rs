@@ -412,6 +412,7 @@ impl<'a> StoryIndex<'a> {
         config: &StoryConfig,
     ) -> Self {
         let n = docs.len();
+        let t0 = std::time::Instant::now();
         let stop = stopword_hashes();
         let instants: Vec<i64> = docs.iter().map(|d| d.instant().timestamp()).collect();
         let mut order: Vec<u32> = (0..n as u32).collect();
@@ -482,6 +483,8 @@ impl<'a> StoryIndex<'a> {
             feature_offsets.push(feature_keys.len() as u32);
         }
 
+        eprintln!("T features {:?}", t0.elapsed());
+        let t0 = std::time::Instant::now();
         // Background: an evenly spaced sample, only for document frequencies.
         // About 12 bytes per word covers the prefix the vectors use.
         let background_bytes = (config.body_words * 12).min(config.max_text_bytes);
@@ -501,6 +504,8 @@ impl<'a> StoryIndex<'a> {
             }
         }
 
+        eprintln!("T background {:?}", t0.elapsed());
+        let tw = std::time::Instant::now();
         // Weights, divided by the norm; each document's heaviest common
         // bigrams; and the postings of the rarer ones, in publication order.
         let total = (n + background_n) as f32 + config.pseudo_docs;
@@ -569,6 +574,7 @@ impl<'a> StoryIndex<'a> {
         }
         dense_first.push(dense.len() as u32);
         drop(df);
+        eprintln!("T weights {:?}", tw.elapsed());
 
         Self {
             docs,
@@ -886,8 +892,12 @@ impl<'a> StoryIndex<'a> {
                 }
             }
         } else {
+            let t0 = std::time::Instant::now();
             self.accumulate_rare(&mut |a, b| link(&mut uf, a, b));
+            eprintln!("T accumulate {:?}", t0.elapsed());
+            let t0 = std::time::Instant::now();
             self.walk_neighbours(&mut |a, b| link(&mut uf, a, b));
+            eprintln!("T walk {:?}", t0.elapsed());
         }
 
         // Collect groups.

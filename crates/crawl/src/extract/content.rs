@@ -870,6 +870,7 @@ impl Analysis<'_, '_> {
         {
             let lca = self.common_ancestor(h, c);
             let hend = dom.nodes[h as usize].end;
+            let mut seen_prose = false;
             for &u in &self.units {
                 if u < hend || u >= c {
                     continue;
@@ -877,8 +878,15 @@ impl Analysis<'_, '_> {
                 if !dom.contains(lca, u) {
                     continue;
                 }
-                if let Some(p) = self.lede_text(u, fetched_at) {
+                if let Some(p) = self.lede_text(u, fetched_at, !seen_prose) {
                     lede.push(Para { text: p, block: u });
+                }
+                let ui = u as usize;
+                if !self.neg[ui]
+                    && self.own_chars[ui] >= 80
+                    && self.own_link[ui] * 3 < self.own_chars[ui]
+                {
+                    seen_prose = true;
                 }
             }
         }
@@ -1004,7 +1012,7 @@ impl Analysis<'_, '_> {
     }
 
     /// Text of a unit if it reads like a lede (sapo).
-    fn lede_text(&self, u: u32, fetched_at: DateTime<Utc>) -> Option<String> {
+    fn lede_text(&self, u: u32, fetched_at: DateTime<Utc>, first_prose: bool) -> Option<String> {
         let ui = u as usize;
         let node = &self.dom.nodes[ui];
         if self.neg[ui] || node.flags & (F_IGNORED | F_CAPTION) != 0 {
@@ -1033,11 +1041,17 @@ impl Analysis<'_, '_> {
         let prose = len >= 80 || (len >= 40 && self.own_punct[ui] > 0);
         // or printed in bold throughout (old templates: <div><b>sapo</b></div>)
         let bold = self.own_bold[ui] * 10 >= len * 9;
-        if !((hinted || bold) && prose) {
+        // or, on a Vietnamese page, the first paragraph under the headline:
+        // Vietnamese press templates always open with a sapo
+        let vi_candidate = first_prose && len >= 80 && self.own_punct[ui] > 0;
+        if !prose || !(hinted || bold || vi_candidate) {
             return None;
         }
         let s = self.own_text(u);
         if s.is_empty() || is_date_line(&s, fetched_at) {
+            return None;
+        }
+        if !(hinted || bold || super::lang::has_vietnamese_letters(&s)) {
             return None;
         }
         Some(s)
@@ -1218,6 +1232,35 @@ impl Analysis<'_, '_> {
                 continue;
             }
             i += 1;
+        }
+        // a meta line that names the writer: "… bởi Phương Thảo", "By Jane Roe"
+        for &(u, dist) in &near {
+            if dist > 4 || self.own_chars[u as usize] > 120 {
+                continue;
+            }
+            let t = self.own_text(u);
+            for marker in [
+                " bởi ",
+                "Bởi ",
+                " By ",
+                "By ",
+                "Tác giả:",
+                "Bài và ảnh:",
+                "Bài, ảnh:",
+                "Bài:",
+            ] {
+                let at = if marker.starts_with(' ') {
+                    t.find(marker).map(|p| p + marker.len())
+                } else {
+                    t.strip_prefix(marker).map(|_| marker.len())
+                };
+                if let Some(p) = at
+                    && let Some(b) = clean_byline(&t[p..])
+                    && looks_like_name(&b)
+                {
+                    return Some(b);
+                }
+            }
         }
         // an author box inside the body or right after it (not inside a
         // large boilerplate region such as the comments)

@@ -168,6 +168,36 @@ fn sample(text: &str) -> &str {
     }
 }
 
+/// Text written with Vietnamese letters (ă đ ơ ư, tone-marked vowels) in
+/// a share no other Latin-script language reaches.
+pub(crate) fn has_vietnamese_letters(s: &str) -> bool {
+    let (mut letters, mut vi) = (0u32, 0u32);
+    for c in s.chars() {
+        if c.is_alphabetic() {
+            letters += 1;
+            if matches!(
+                c,
+                'ă' | 'Ă' | 'đ' | 'Đ' | 'ơ' | 'Ơ' | 'ư' | 'Ư' | '\u{1EA0}'..='\u{1EF9}'
+            ) {
+                vi += 1;
+            }
+        } else if matches!(
+            c,
+            '\u{0300}'
+                | '\u{0301}'
+                | '\u{0303}'
+                | '\u{0309}'
+                | '\u{0323}'
+                | '\u{031B}'
+                | '\u{0306}'
+        ) {
+            // decomposed (NFD, windows-1258) tone and vowel marks
+            vi += 1;
+        }
+    }
+    letters >= 20 && vi * 25 >= letters
+}
+
 /// Detect the language of `text` (falls back to the title, then to `<html lang>`).
 pub(crate) fn detect(text: &str, title: Option<&str>, html_lang: Option<&str>) -> Option<String> {
     let mut s = sample(text).to_string();
@@ -189,21 +219,9 @@ pub(crate) fn detect(text: &str, title: Option<&str>, html_lang: Option<&str>) -
     if s.trim().is_empty() {
         return declared;
     }
-    // Letters only Vietnamese uses (ă â đ ê ô ơ ư and the tone-marked block)
+    // Letters only Vietnamese uses (ă đ ơ ư and the tone-marked block)
     // settle it without the detector.
-    let (mut letters, mut vi) = (0u32, 0u32);
-    for c in s.chars() {
-        if c.is_alphabetic() {
-            letters += 1;
-            if matches!(
-                c,
-                'ă' | 'Ă' | 'đ' | 'Đ' | 'ơ' | 'Ơ' | 'ư' | 'Ư' | '\u{1EA0}'..='\u{1EF9}'
-            ) {
-                vi += 1;
-            }
-        }
-    }
-    if letters >= 20 && vi * 25 >= letters {
+    if has_vietnamese_letters(&s) {
         return Some("vi".into());
     }
     let info = DETECTOR.detect(&s);
