@@ -20,6 +20,12 @@
 //! [`verify_case_file`] recomputes all of it: file hashes and sizes, the WARC digests, the
 //! custody chain, the manifest anchor, and that each item's capture and text are the ones
 //! its `collected` custody entry pinned.
+//!
+//! Retention: every capture is kept (nothing deletes `DATA_DIR/captures/` yet), so the
+//! captures of candidates, which a case needs at export, are always there.
+//! TODO(retention): a configurable retention period for the captures of pages that never
+//! became candidates (a `[captures] keep_days` setting and a pruning pass that skips any
+//! capture referenced by a candidate's document or by a `collected` custody entry).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

@@ -571,6 +571,11 @@ impl Env {
             }
         };
         let source_kind = source.as_ref().and_then(|s| SourceKind::parse(&s.kind));
+        let mut extracted = extracted;
+        if source_kind == Some(SourceKind::Html) && extracted.text.trim().is_empty() {
+            let (html, _) = diembao_crawl::extract::decode_html(&fetched.body, fetched.content_type.as_deref());
+            extracted.text = social::short_post_text(&html);
+        }
         // A page an `html` source's own link selector points at is content even when it
         // is too short to look like an article (a fan page's post, say). It is a post when
         // its "title" is nowhere on the page but in <title> (no headline of its own).

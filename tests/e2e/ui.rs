@@ -44,7 +44,7 @@ const PAYLOADS: [&str; 10] = [
     "<style>body",
     "<b onmouseover",
     "<iframe srcdoc",
-    "</textarea>",
+    "</textarea></pre>",
     "\" onmouseover=\"",
     "style=\"background:url(javascript",
 ];
@@ -457,7 +457,12 @@ async fn wait_for_url(browser: &fantoccini::Client, what: &str, done: impl Fn(&s
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("timed out waiting for {what}: at {:?}", browser.current_url().await.ok());
+    let url = browser.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+    let text = match browser.find(fantoccini::Locator::Css("body")).await {
+        Ok(body) => body.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    panic!("timed out waiting for {what}: at {url}, showing:\n{text}");
 }
 
 async fn press(browser: &fantoccini::Client, key: char) {

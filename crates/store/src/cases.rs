@@ -155,13 +155,18 @@ pub fn verify_chain(entries: &[CustodyRecord]) -> Vec<String> {
     let mut by_seq: BTreeMap<i64, &CustodyRecord> = BTreeMap::new();
     for entry in entries {
         if by_seq.insert(entry.seq, entry).is_some() {
-            problems.push(format!("custody entry seq {}: appears more than once", entry.seq));
+            problems.push(format!(
+                "custody entry seq {}: appears more than once",
+                entry.seq
+            ));
         }
     }
     let max = by_seq.keys().next_back().copied().unwrap_or(0);
     for seq in 1..=max {
         if !by_seq.contains_key(&seq) {
-            problems.push(format!("custody entry seq {seq}: missing (removed from the log)"));
+            problems.push(format!(
+                "custody entry seq {seq}: missing (removed from the log)"
+            ));
         }
     }
     let mut previous: Option<&CustodyRecord> = None;
@@ -175,7 +180,11 @@ pub fn verify_chain(entries: &[CustodyRecord]) -> Vec<String> {
         {
             reasons.push(format!("out of order (listed after seq {})", prev.seq));
         }
-        let expected_prev = if entry.seq == 1 { Some(GENESIS_HASH) } else { by_seq.get(&(entry.seq - 1)).map(|p| p.hash.as_str()) };
+        let expected_prev = if entry.seq == 1 {
+            Some(GENESIS_HASH)
+        } else {
+            by_seq.get(&(entry.seq - 1)).map(|p| p.hash.as_str())
+        };
         if let Some(expected) = expected_prev
             && entry.prev_hash != expected
         {
@@ -186,10 +195,19 @@ pub fn verify_chain(entries: &[CustodyRecord]) -> Vec<String> {
             });
         }
         if entry.computed_hash() != entry.hash {
-            reasons.push("hash does not match the entry's contents (changed after it was written)".to_string());
+            reasons.push(
+                "hash does not match the entry's contents (changed after it was written)"
+                    .to_string(),
+            );
         }
         if !reasons.is_empty() {
-            problems.push(format!("custody entry seq {} ({} by {}): {}", entry.seq, entry.action, entry.actor, reasons.join("; ")));
+            problems.push(format!(
+                "custody entry seq {} ({} by {}): {}",
+                entry.seq,
+                entry.action,
+                entry.actor,
+                reasons.join("; ")
+            ));
         }
         previous = Some(entry);
     }
@@ -907,7 +925,10 @@ mod tests {
         assert!(dropped[0].contains("seq 2: missing"), "{dropped:?}");
         let swapped = verify_chain(&[a.clone(), c.clone(), b.clone()]);
         assert_eq!(swapped.len(), 1, "{swapped:?}");
-        assert!(swapped[0].contains("seq 2") && swapped[0].contains("out of order"), "{swapped:?}");
+        assert!(
+            swapped[0].contains("seq 2") && swapped[0].contains("out of order"),
+            "{swapped:?}"
+        );
         let mut changed = b.clone();
         changed.actor = "minh".into();
         let problems = verify_chain(&[a, changed, c]);

@@ -14,7 +14,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use diembao_store::entity::{candidates, documents, raw_captures};
-use diembao_store::{Candidate, CandidateFilter, Document, MatchRow, Source, StoreError, published_with_offset};
+use diembao_store::{
+    Candidate, CandidateFilter, Document, MatchRow, Source, StoreError, published_with_offset,
+};
 
 use crate::auth::{self, Action};
 use crate::{AppState, Viewer, require};
@@ -79,7 +81,8 @@ pub(crate) fn internal(err: impl std::fmt::Display) -> Failure {
 /// Parses a numeric id from a path segment (after the role check, so that anonymous
 /// requests get 401 whatever the path).
 pub(crate) fn parse_id(text: &str) -> Result<i64, Failure> {
-    text.parse::<i64>().map_err(|_| Failure::NotFound(format!("no such id `{text}`")))
+    text.parse::<i64>()
+        .map_err(|_| Failure::NotFound(format!("no such id `{text}`")))
 }
 
 fn time(at: Option<chrono::DateTime<Utc>>) -> Value {
@@ -116,11 +119,21 @@ pub(crate) struct DocumentDetail {
 
 pub(crate) async fn load_document(state: &AppState, id: i64) -> Result<DocumentDetail, Failure> {
     let store = &state.env.store;
-    let doc = store.document(id).await?.ok_or_else(|| Failure::NotFound(format!("no document {id}")))?;
+    let doc = store
+        .document(id)
+        .await?
+        .ok_or_else(|| Failure::NotFound(format!("no document {id}")))?;
     let matches = store.open_matches(&[id]).await?;
-    let candidate = candidates::Entity::find().filter(candidates::Column::DocumentId.eq(id)).one(store.db()).await?;
+    let candidate = candidates::Entity::find()
+        .filter(candidates::Column::DocumentId.eq(id))
+        .one(store.db())
+        .await?;
     let capture = match doc.raw_capture_id {
-        Some(capture_id) => raw_captures::Entity::find_by_id(capture_id).one(store.db()).await?,
+        Some(capture_id) => {
+            raw_captures::Entity::find_by_id(capture_id)
+                .one(store.db())
+                .await?
+        }
         None => None,
     };
     // Near-duplicates that cost one indexed lookup: the same text elsewhere, and the
@@ -150,7 +163,13 @@ pub(crate) async fn load_document(state: &AppState, id: i64) -> Result<DocumentD
             (d, relation)
         })
         .collect();
-    Ok(DocumentDetail { doc, matches, candidate, capture, near })
+    Ok(DocumentDetail {
+        doc,
+        matches,
+        candidate,
+        capture,
+        near,
+    })
 }
 
 pub(crate) fn doc_summary(doc: &Document) -> Value {
@@ -210,7 +229,11 @@ fn document_json(detail: &DocumentDetail) -> Value {
     })
 }
 
-pub(crate) async fn api_document(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn api_document(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(refused) = require(&state, &headers, Action::Read, true).await {
         return refused;
     }
@@ -241,7 +264,11 @@ pub struct CandidateQuery {
 }
 
 fn nonempty(value: &Option<String>) -> Option<String> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
 }
 
 impl CandidateQuery {
@@ -260,7 +287,11 @@ impl CandidateQuery {
             category: nonempty(&self.category),
             severity: nonempty(&self.severity),
             source: nonempty(&self.source),
-            assignee: if self.mine() { Some(viewer.name.clone()) } else { nonempty(&self.assignee) },
+            assignee: if self.mine() {
+                Some(viewer.name.clone())
+            } else {
+                nonempty(&self.assignee)
+            },
         }
     }
 
@@ -268,7 +299,12 @@ impl CandidateQuery {
     pub(crate) fn query_string(&self, at: Option<usize>) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         query.append_pair("status", &self.status());
-        for (name, value) in [("severity", &self.severity), ("category", &self.category), ("source", &self.source), ("assignee", &self.assignee)] {
+        for (name, value) in [
+            ("severity", &self.severity),
+            ("category", &self.category),
+            ("source", &self.source),
+            ("assignee", &self.assignee),
+        ] {
             if let Some(value) = nonempty(value) {
                 query.append_pair(name, &value);
             }
@@ -288,12 +324,19 @@ pub(crate) struct CandidatePage {
     pub rows: Vec<(Candidate, Document)>,
 }
 
-pub(crate) async fn load_candidates(state: &AppState, viewer: &Viewer, query: &CandidateQuery) -> Result<CandidatePage, Failure> {
+pub(crate) async fn load_candidates(
+    state: &AppState,
+    viewer: &Viewer,
+    query: &CandidateQuery,
+) -> Result<CandidatePage, Failure> {
     let all = state.env.store.candidates(&query.filter(viewer)).await?;
     let total = all.len();
     let offset = query.offset.unwrap_or(0);
     let limit = query.limit.unwrap_or(100).clamp(1, 500);
-    Ok(CandidatePage { total, rows: all.into_iter().skip(offset).take(limit).collect() })
+    Ok(CandidatePage {
+        total,
+        rows: all.into_iter().skip(offset).take(limit).collect(),
+    })
 }
 
 pub(crate) fn candidate_json(candidate: &Candidate) -> Value {
@@ -311,7 +354,11 @@ pub(crate) fn candidate_json(candidate: &Candidate) -> Value {
     })
 }
 
-pub(crate) async fn api_candidates(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<CandidateQuery>) -> Response {
+pub(crate) async fn api_candidates(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<CandidateQuery>,
+) -> Response {
     let viewer = match require(&state, &headers, Action::Read, true).await {
         Ok(viewer) => viewer,
         Err(refused) => return refused,
@@ -334,19 +381,39 @@ pub(crate) async fn api_candidates(State(state): State<AppState>, headers: Heade
 }
 
 /// Records a reviewer's decision on a candidate.
-pub(crate) async fn decide(state: &AppState, viewer: &Viewer, id: i64, decision: &str, note: Option<&str>) -> Result<Candidate, Failure> {
+pub(crate) async fn decide(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    decision: &str,
+    note: Option<&str>,
+) -> Result<Candidate, Failure> {
     if !matches!(decision, "confirm" | "dismiss") {
-        return Err(Failure::Bad(format!("unknown decision `{decision}` (confirm or dismiss)")));
+        return Err(Failure::Bad(format!(
+            "unknown decision `{decision}` (confirm or dismiss)"
+        )));
     }
-    let note: Option<String> = note.map(str::trim).filter(|n| !n.is_empty()).map(|n| n.chars().take(2000).collect());
+    let note: Option<String> = note
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| n.chars().take(2000).collect());
     if state.env.store.candidate(id).await?.is_none() {
         return Err(Failure::NotFound(format!("no candidate {id}")));
     }
-    Ok(state.env.store.review_candidate(id, decision, &viewer.name, note.as_deref()).await?)
+    Ok(state
+        .env
+        .store
+        .review_candidate(id, decision, &viewer.name, note.as_deref())
+        .await?)
 }
 
 /// Assigns a candidate to `assignee` (an existing account), or to nobody.
-pub(crate) async fn assign(state: &AppState, viewer: &Viewer, id: i64, assignee: Option<&str>) -> Result<Candidate, Failure> {
+pub(crate) async fn assign(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    assignee: Option<&str>,
+) -> Result<Candidate, Failure> {
     if state.env.store.candidate(id).await?.is_none() {
         return Err(Failure::NotFound(format!("no candidate {id}")));
     }
@@ -358,7 +425,11 @@ pub(crate) async fn assign(state: &AppState, viewer: &Viewer, id: i64, assignee:
             return Err(Failure::Bad(format!("`{name}` is not a reviewer")));
         }
     }
-    Ok(state.env.store.assign_candidate(id, assignee, &viewer.name).await?)
+    Ok(state
+        .env
+        .store
+        .assign_candidate(id, assignee, &viewer.name)
+        .await?)
 }
 
 #[derive(Deserialize)]
@@ -368,7 +439,10 @@ struct ReviewBody {
     note: Option<String>,
 }
 
-fn parse_json<T: serde::de::DeserializeOwned + Default>(body: &Bytes, required: bool) -> Result<T, Failure> {
+fn parse_json<T: serde::de::DeserializeOwned + Default>(
+    body: &Bytes,
+    required: bool,
+) -> Result<T, Failure> {
     if body.iter().all(u8::is_ascii_whitespace) && !required {
         return Ok(T::default());
     }
@@ -379,7 +453,12 @@ fn parse_json_required<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T
     serde_json::from_slice(body).map_err(|e| Failure::Bad(format!("bad JSON body: {e}")))
 }
 
-pub(crate) async fn api_review(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+pub(crate) async fn api_review(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let viewer = match require(&state, &headers, Action::Review, true).await {
         Ok(viewer) => viewer,
         Err(refused) => return refused,
@@ -406,7 +485,12 @@ struct AssignBody {
     unassign: bool,
 }
 
-pub(crate) async fn api_assign(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+pub(crate) async fn api_assign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let viewer = match require(&state, &headers, Action::Review, true).await {
         Ok(viewer) => viewer,
         Err(refused) => return refused,
@@ -414,7 +498,11 @@ pub(crate) async fn api_assign(State(state): State<AppState>, headers: HeaderMap
     let result = async {
         let id = parse_id(&id)?;
         let body: AssignBody = parse_json(&body, false)?;
-        let assignee = if body.unassign { None } else { Some(body.assignee.unwrap_or_else(|| viewer.name.clone())) };
+        let assignee = if body.unassign {
+            None
+        } else {
+            Some(body.assignee.unwrap_or_else(|| viewer.name.clone()))
+        };
         assign(&state, &viewer, id, assignee.as_deref()).await
     }
     .await;
@@ -447,7 +535,11 @@ pub(crate) async fn api_digests(State(state): State<AppState>, headers: HeaderMa
     }
 }
 
-pub(crate) async fn api_digest(State(state): State<AppState>, headers: HeaderMap, Path(period): Path<String>) -> Response {
+pub(crate) async fn api_digest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(period): Path<String>,
+) -> Response {
     if let Err(refused) = require(&state, &headers, Action::Read, true).await {
         return refused;
     }
@@ -463,13 +555,36 @@ pub(crate) async fn api_digest(State(state): State<AppState>, headers: HeaderMap
 }
 
 /// Mails the digest of a period now (to the recipients who do not have it yet).
-pub(crate) async fn send_digest(state: &AppState, viewer: &Viewer, period: &str) -> Result<Vec<diembao_jobs::DeliveryReport>, Failure> {
-    let parsed = diembao_core::digest::Period::parse(period).map_err(|e| Failure::Bad(e.to_string()))?;
-    state.env.store.audit(&viewer.name, "digest.send", "digest", None, json!({"period": period})).await?;
-    state.env.send_digest(&parsed).await.map_err(|e| Failure::Upstream(e.to_string()))
+pub(crate) async fn send_digest(
+    state: &AppState,
+    viewer: &Viewer,
+    period: &str,
+) -> Result<Vec<diembao_jobs::DeliveryReport>, Failure> {
+    let parsed =
+        diembao_core::digest::Period::parse(period).map_err(|e| Failure::Bad(e.to_string()))?;
+    state
+        .env
+        .store
+        .audit(
+            &viewer.name,
+            "digest.send",
+            "digest",
+            None,
+            json!({"period": period}),
+        )
+        .await?;
+    state
+        .env
+        .send_digest(&parsed)
+        .await
+        .map_err(|e| Failure::Upstream(e.to_string()))
 }
 
-pub(crate) async fn api_send_digest(State(state): State<AppState>, headers: HeaderMap, Path(period): Path<String>) -> Response {
+pub(crate) async fn api_send_digest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(period): Path<String>,
+) -> Response {
     let viewer = match require(&state, &headers, Action::Admin, true).await {
         Ok(viewer) => viewer,
         Err(refused) => return refused,
@@ -518,10 +633,19 @@ pub struct SourceForm {
 }
 
 /// Validates a source exactly as `sources.toml` is validated, then stores it.
-pub(crate) async fn add_source(state: &AppState, viewer: &Viewer, form: &SourceForm) -> Result<(i64, diembao_store::Upsert), Failure> {
+pub(crate) async fn add_source(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &SourceForm,
+) -> Result<(i64, diembao_store::Upsert), Failure> {
     // A TOML basic string accepts every escape serde_json writes.
     let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let mut text = format!("[[source]]\nname = {}\nkind = {}\nurl = {}\n", quote(&form.name), quote(&form.kind), quote(&form.url));
+    let mut text = format!(
+        "[[source]]\nname = {}\nkind = {}\nurl = {}\n",
+        quote(&form.name),
+        quote(&form.kind),
+        quote(&form.url)
+    );
     if let Some(every) = nonempty(&form.every) {
         text.push_str(&format!("every = {}\n", quote(&every)));
     }
@@ -532,12 +656,21 @@ pub(crate) async fn add_source(state: &AppState, viewer: &Viewer, form: &SourceF
     if let Some(err) = parsed.errors.first() {
         return Err(Failure::Bad(err.message.clone()));
     }
-    let spec = parsed.sources.first().ok_or_else(|| Failure::Bad("empty source".into()))?;
+    let spec = parsed
+        .sources
+        .first()
+        .ok_or_else(|| Failure::Bad("empty source".into()))?;
     let (id, outcome) = state.env.store.upsert_source(spec).await?;
     state
         .env
         .store
-        .audit(&viewer.name, "source.upsert", "source", Some(id), json!({"name": spec.name, "url": spec.url, "outcome": outcome}))
+        .audit(
+            &viewer.name,
+            "source.upsert",
+            "source",
+            Some(id),
+            json!({"name": spec.name, "url": spec.url, "outcome": outcome}),
+        )
         .await?;
     Ok((id, outcome))
 }
@@ -552,7 +685,11 @@ pub(crate) async fn api_sources(State(state): State<AppState>, headers: HeaderMa
     }
 }
 
-pub(crate) async fn api_add_source(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn api_add_source(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let viewer = match require(&state, &headers, Action::Admin, true).await {
         Ok(viewer) => viewer,
         Err(refused) => return refused,
@@ -576,14 +713,24 @@ pub(crate) struct RuleVersionRow {
 }
 
 pub(crate) async fn load_rule_versions(state: &AppState) -> Result<Vec<RuleVersionRow>, Failure> {
-    let active: Vec<i64> = state.env.store.active_rule_versions().await?.iter().map(|v| v.id).collect();
+    let active: Vec<i64> = state
+        .env
+        .store
+        .active_rule_versions()
+        .await?
+        .iter()
+        .map(|v| v.id)
+        .collect();
     let mut rows: Vec<RuleVersionRow> = state
         .env
         .store
         .rule_versions()
         .await?
         .into_iter()
-        .map(|version| RuleVersionRow { active: active.contains(&version.id), version })
+        .map(|version| RuleVersionRow {
+            active: active.contains(&version.id),
+            version,
+        })
         .collect();
     rows.reverse();
     Ok(rows)
@@ -626,7 +773,9 @@ pub(crate) struct RuleTest {
 /// Evaluates a `rules.toml` snippet against the most recent documents. Stores nothing.
 pub(crate) async fn test_rules(state: &AppState, toml: &str) -> Result<RuleTest, Failure> {
     if toml.len() > RULE_TEST_MAX_BYTES {
-        return Err(Failure::Bad(format!("the rules are longer than {RULE_TEST_MAX_BYTES} bytes")));
+        return Err(Failure::Bad(format!(
+            "the rules are longer than {RULE_TEST_MAX_BYTES} bytes"
+        )));
     }
     let set = diembao_core::rules::parse_rules(toml).map_err(|e| Failure::Bad(e.to_string()))?;
     let docs = documents::Entity::find()
@@ -653,7 +802,11 @@ pub(crate) async fn test_rules(state: &AppState, toml: &str) -> Result<RuleTest,
                 });
             }
         }
-        RuleTest { documents: docs.len(), rules: set.len(), hits }
+        RuleTest {
+            documents: docs.len(),
+            rules: set.len(),
+            hits,
+        }
     })
     .await
     .map_err(internal)
@@ -664,7 +817,9 @@ pub(crate) async fn api_rules(State(state): State<AppState>, headers: HeaderMap)
         return refused;
     }
     match load_rule_versions(&state).await {
-        Ok(rows) => Json(Value::Array(rows.iter().map(rule_version_json).collect())).into_response(),
+        Ok(rows) => {
+            Json(Value::Array(rows.iter().map(rule_version_json).collect())).into_response()
+        }
         Err(failure) => failure.json(),
     }
 }
@@ -674,7 +829,11 @@ struct RuleTestBody {
     toml: String,
 }
 
-pub(crate) async fn api_test_rules(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn api_test_rules(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(refused) = require(&state, &headers, Action::Review, true).await {
         return refused;
     }
@@ -698,7 +857,8 @@ pub(crate) async fn api_test_rules(State(state): State<AppState>, headers: Heade
                     })
                 })
                 .collect();
-            Json(json!({"documents": test.documents, "rules": test.rules, "hits": hits})).into_response()
+            Json(json!({"documents": test.documents, "rules": test.rules, "hits": hits}))
+                .into_response()
         }
         Err(failure) => failure.json(),
     }
@@ -720,16 +880,32 @@ pub struct UserForm {
 /// The shortest password accepted (as `diembao users add`).
 pub(crate) const MIN_PASSWORD_CHARS: usize = 8;
 
-pub(crate) async fn add_user(state: &AppState, viewer: &Viewer, form: &UserForm) -> Result<(i64, diembao_store::Upsert), Failure> {
+pub(crate) async fn add_user(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &UserForm,
+) -> Result<(i64, diembao_store::Upsert), Failure> {
     if form.password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(Failure::Bad(format!("the password must have at least {MIN_PASSWORD_CHARS} characters")));
+        return Err(Failure::Bad(format!(
+            "the password must have at least {MIN_PASSWORD_CHARS} characters"
+        )));
     }
     if !diembao_store::ROLES.contains(&form.role.as_str()) {
-        return Err(Failure::Bad(format!("unknown role `{}` (viewer, reviewer, admin or liaison)", form.role)));
+        return Err(Failure::Bad(format!(
+            "unknown role `{}` (viewer, reviewer, admin or liaison)",
+            form.role
+        )));
     }
     let password = form.password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await.map_err(internal)?.map_err(internal)?;
-    Ok(state.env.store.upsert_user(form.name.trim(), &form.role, &hash, &viewer.name).await?)
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
+    Ok(state
+        .env
+        .store
+        .upsert_user(form.name.trim(), &form.role, &hash, &viewer.name)
+        .await?)
 }
 
 pub(crate) fn user_json(user: &diembao_store::User) -> Value {
@@ -752,7 +928,11 @@ pub(crate) async fn api_users(State(state): State<AppState>, headers: HeaderMap)
     }
 }
 
-pub(crate) async fn api_add_user(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn api_add_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let viewer = match require(&state, &headers, Action::Admin, true).await {
         Ok(viewer) => viewer,
         Err(refused) => return refused,
@@ -773,7 +953,11 @@ pub(crate) async fn api_add_user(State(state): State<AppState>, headers: HeaderM
 pub(crate) async fn api_openapi(State(state): State<AppState>, headers: HeaderMap) -> Response {
     // Any signed-in account may read the API description (the liaison's cases are in it too).
     if state.viewer(&headers).await.is_none() {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "sign in first"}))).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "sign in first"})),
+        )
+            .into_response();
     }
     Json(crate::openapi::document()).into_response()
 }

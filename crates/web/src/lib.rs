@@ -67,6 +67,8 @@ pub fn router(env: Env, access: Access) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/app.css", get(css))
+        .route("/api/cases", get(api_cases))
+        .route("/api/cases/{id}/download", get(api_case_download))
         .merge(pages::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf_guard))
         .layer(axum::middleware::from_fn(security_headers))
@@ -409,4 +411,78 @@ async fn css() -> Response {
         html::CSS,
     )
         .into_response()
+}
+
+// ---------------------------------------------------------------- cases (the liaison's API)
+
+/// Who may see cases: a liaison (only those handed to them: `Some(name)`), or a reviewer
+/// or admin (all: `None`).
+async fn case_viewer(state: &AppState, headers: &HeaderMap) -> Result<(Viewer, Option<String>), Response> {
+    match state.viewer(headers).await {
+        None => Err((StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": "sign in first"}))).into_response()),
+        Some(viewer) if auth::allowed(&viewer.role, auth::Action::Liaison) => {
+            let name = viewer.name.clone();
+            Ok((viewer, Some(name)))
+        }
+        Some(viewer) if auth::allowed(&viewer.role, auth::Action::Review) => Ok((viewer, None)),
+        Some(_) => Err((StatusCode::FORBIDDEN, Json(serde_json::json!({"error": "not allowed for your role"}))).into_response()),
+    }
+}
+
+/// `GET /api/cases`: the cases handed to the signed-in liaison (every case for reviewers).
+async fn api_cases(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (_, only) = match case_viewer(&state, &headers).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
+    };
+    let cases = match state.env.store.cases(only.as_deref()).await {
+        Ok(cases) => cases,
+        Err(err) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(serde_json::json!({"error": err.to_string()}))).into_response(),
+    };
+    let mut out = Vec::new();
+    for case in cases {
+        let items = state.env.store.case_items(case.id).await.map(|i| i.len()).unwrap_or(0);
+        out.push(serde_json::json!({
+            "id": case.id, "title": case.title, "summary": case.summary, "legal_basis": case.legal_basis,
+            "status": case.status, "created_by": case.created_by, "approved_by": case.approved_by,
+            "handed_to": case.handed_to, "created_at": case.created_at.to_rfc3339(),
+            "updated_at": case.updated_at.to_rfc3339(), "items": items,
+            "download": format!("/api/cases/{}/download", case.id),
+        }));
+    }
+    Json(out).into_response()
+}
+
+/// `GET /api/cases/{id}/download`: the case file (zip); each download is a `downloaded`
+/// entry of the custody log, included in the file itself.
+async fn api_case_download(State(state): State<AppState>, headers: HeaderMap, axum::extract::Path(id): axum::extract::Path<i64>) -> Response {
+    let (viewer, only) = match case_viewer(&state, &headers).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
+    };
+    let not_found = || (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "no such case"}))).into_response();
+    let case = match state.env.store.case(id).await {
+        Ok(Some(case)) => case,
+        Ok(None) => return not_found(),
+        Err(err) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(serde_json::json!({"error": err.to_string()}))).into_response(),
+    };
+    // A liaison sees only what was handed to them, and is not told that other cases exist.
+    if only.is_some() && case.handed_to != only {
+        return not_found();
+    }
+    match state.env.build_case_file(id, &viewer.name, "downloaded", serde_json::json!({"via": "api"})).await {
+        Ok(file) => (
+            [
+                (header::CONTENT_TYPE, "application/zip".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"case-{id}.zip\"")),
+                (header::CACHE_CONTROL, "no-store".to_string()),
+            ],
+            file.bytes,
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, case = id, "case file failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(serde_json::json!({"error": err.to_string()}))).into_response()
+        }
+    }
 }

@@ -47,101 +47,190 @@ fn nullable(kind: &str) -> Value {
 
 pub fn document() -> Value {
     let candidate_filters = vec![
-        query_param("status", "string", "`open` (default), `confirmed`, `dismissed` or `all`."),
+        query_param(
+            "status",
+            "string",
+            "`open` (default), `confirmed`, `dismissed` or `all`.",
+        ),
         query_param("severity", "string", "`high`, `medium` or `low`."),
         query_param("category", "string", "A rule category."),
         query_param("source", "string", "A source name, exactly."),
         query_param("assignee", "string", "An account name."),
-        query_param("mine", "string", "`1`: only the candidates assigned to the caller."),
-        query_param("limit", "integer", "At most this many (default 100, at most 500)."),
+        query_param(
+            "mine",
+            "string",
+            "`1`: only the candidates assigned to the caller.",
+        ),
+        query_param(
+            "limit",
+            "integer",
+            "At most this many (default 100, at most 500).",
+        ),
         query_param("offset", "integer", "Skip this many."),
     ];
     let schemas: Vec<(&str, Value)> = vec![
-        ("Error", json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}})),
-        ("Login", json!({"type": "object", "required": ["user", "password"], "properties": {"user": {"type": "string"}, "password": {"type": "string"}}})),
-        ("Session", json!({"type": "object", "properties": {"user": {"type": "string"}, "role": {"type": "string", "enum": ["viewer", "reviewer", "admin", "liaison"]}, "csrf": {"type": "string", "description": "Send as `X-CSRF-Token` with every POST."}}})),
-        ("Hit", json!({"type": "object", "properties": {
-                    "id": {"type": "integer"}, "url": {"type": "string"}, "title": {"type": "string"}, "source": nullable("string"),
-                    "published_at": nullable("string"), "score": {"type": "number"},
-                    "snippet": {"type": "string", "description": "HTML-escaped text; matched words in `<b>`."},
-                    "tags": {"type": "array", "items": {"type": "string"}}
-                }})),
-        ("Facets", json!({"type": "object", "properties": {
-                    "source": {"type": "object", "additionalProperties": {"type": "integer"}},
-                    "tag": {"type": "object", "additionalProperties": {"type": "integer"}},
-                    "kind": {"type": "object", "additionalProperties": {"type": "integer"}},
-                    "week": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "ISO week (`2023-W11`, Vietnam time) → documents."}
-                }})),
-        ("SearchResults", json!({"type": "object", "properties": {"total": {"type": "integer"}, "hits": array_of("Hit"), "facets": schema_ref("Facets")}})),
-        ("DocumentSummary", json!({"type": "object", "properties": {
-                    "id": {"type": "integer"}, "title": {"type": "string"}, "url": {"type": "string"}, "source": nullable("string"),
-                    "kind": {"type": "string"}, "published_at": nullable("string"), "fetched_at": {"type": "string", "format": "date-time"}
-                }})),
-        ("Match", json!({"type": "object", "properties": {
-                    "rule_id": {"type": "string"}, "category": {"type": "string"}, "severity": {"type": "string", "enum": ["high", "medium", "low"]},
-                    "terms": {"type": "array", "items": {"type": "string"}},
-                    "offsets": {"type": "array", "description": "`[field, start, end]`: byte span of a matched term in `title` or `text` (or `source`, `url`).", "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}, {"type": "integer"}]}},
-                    "rule_version_id": {"type": "integer"}
-                }})),
-        ("Candidate", json!({"type": "object", "properties": {
-                    "id": {"type": "integer"}, "document_id": {"type": "integer"},
-                    "status": {"type": "string", "enum": ["open", "confirmed", "dismissed"]},
-                    "severity": {"type": "string"}, "categories": {"type": "array", "items": {"type": "string"}},
-                    "rules": {"type": "array", "items": {"type": "string"}}, "terms": {"type": "array", "items": {"type": "string"}},
-                    "assignee": nullable("string"), "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
-                    "document": schema_ref("DocumentSummary")
-                }})),
-        ("Document", json!({"type": "object", "properties": {
-                    "id": {"type": "integer"}, "url": {"type": "string"}, "canonical_url": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"},
-                    "author": nullable("string"), "source": nullable("string"), "kind": {"type": "string"}, "lang": nullable("string"),
-                    "published_at": nullable("string"), "fetched_at": {"type": "string", "format": "date-time"}, "syndicated_from_url": nullable("string"),
-                    "capture": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
-                        "id": {"type": "integer"}, "status": {"type": "integer"}, "content_type": nullable("string"), "sha256": {"type": "string"},
-                        "size": {"type": "integer"}, "captured_at": {"type": "string"}, "href": {"type": "string", "description": "The raw capture (`/documents/{id}/capture`)."}
-                    }}]},
-                    "matches": array_of("Match"),
-                    "candidate": {"oneOf": [{"type": "null"}, schema_ref("Candidate")]},
-                    "near_duplicates": {"type": "array", "items": {"allOf": [schema_ref("DocumentSummary"), {"type": "object", "properties": {"relation": {"type": "string", "enum": ["same_content", "syndicated_copy", "syndicated_from"]}}}]}}
-                }})),
-        ("Review", json!({"type": "object", "required": ["decision"], "properties": {"decision": {"type": "string", "enum": ["confirm", "dismiss"]}, "note": nullable("string")}})),
-        ("Assign", json!({"type": "object", "properties": {"assignee": {"type": "string", "description": "A reviewer's account; absent: the caller."}, "unassign": {"type": "boolean"}}})),
-        ("DigestSummary", json!({"type": "object", "properties": {
-                    "period": {"type": "string", "description": "`2023-W11` or `2023-03-01..2023-03-31`."}, "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
-                    "built_at": {"type": "string", "format": "date-time"}, "total": {"type": "integer"}, "href": {"type": "string"}
-                }})),
-        ("Digest", json!({"allOf": [schema_ref("DigestSummary"), {"type": "object", "properties": {"content": {"type": "object", "description": "The digest as `diembao digest build --format json` writes it."}}}]})),
-        ("Delivery", json!({"type": "object", "properties": {"recipient": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "sent", "failed"]}, "attempts": {"type": "integer"}, "already_sent": {"type": "boolean"}, "error": nullable("string")}})),
-        ("Source", json!({"type": "object", "properties": {
-                    "id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string", "enum": ["rss", "sitemap", "html", "mastodon", "youtube"]},
-                    "url": {"type": "string"}, "every_secs": {"type": "integer"}, "link_selector": nullable("string"), "enabled": {"type": "boolean"},
-                    "last_run_at": nullable("string"), "last_success_at": nullable("string"), "last_error_at": nullable("string"), "last_error": nullable("string"),
-                    "consecutive_failures": {"type": "integer"}, "documents_total": {"type": "integer"}, "last_document_at": nullable("string"),
-                    "alert": {"type": ["string", "null"], "enum": ["failing", "silent", null]}
-                }})),
-        ("NewSource", json!({"type": "object", "required": ["name", "kind", "url"], "properties": {
-                    "name": {"type": "string"}, "kind": {"type": "string"}, "url": {"type": "string"},
-                    "every": {"type": "string", "description": "`30m`, `1h`, `1d` (default 30m)."}, "link_selector": {"type": "string", "description": "Needed for `html`."}
-                }})),
-        ("Upserted", json!({"type": "object", "properties": {"id": {"type": "integer"}, "outcome": {"type": "string", "enum": ["new", "updated", "unchanged"]}}})),
-        ("RuleVersion", json!({"type": "object", "properties": {
-                    "id": {"type": "integer"}, "rule_set_id": {"type": "integer"}, "version": {"type": "integer"}, "sha256": {"type": "string"},
-                    "imported_by": nullable("string"), "created_at": {"type": "string", "format": "date-time"}, "active": {"type": "boolean"}, "source_toml": {"type": "string"}
-                }})),
-        ("RuleTest", json!({"type": "object", "required": ["toml"], "properties": {"toml": {"type": "string", "description": "A rules.toml text (at most 64 KiB)."}}})),
-        ("RuleTestResult", json!({"type": "object", "properties": {
-                    "documents": {"type": "integer", "description": "Documents looked at (the 200 most recent)."}, "rules": {"type": "integer"},
-                    "hits": {"type": "array", "items": {"type": "object", "properties": {
-                        "document": schema_ref("DocumentSummary"), "rule": {"type": "string"}, "category": {"type": "string"}, "severity": {"type": "string"},
-                        "terms": {"type": "array", "items": {"type": "string"}}
-                    }}}
-                }})),
-        ("User", json!({"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "role": {"type": "string"}, "disabled": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"}}})),
-        ("NewUser", json!({"type": "object", "required": ["name", "role", "password"], "properties": {"name": {"type": "string"}, "role": {"type": "string", "enum": ["viewer", "reviewer", "admin", "liaison"]}, "password": {"type": "string", "minLength": 8}}})),
+        (
+            "Error",
+            json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}),
+        ),
+        (
+            "Login",
+            json!({"type": "object", "required": ["user", "password"], "properties": {"user": {"type": "string"}, "password": {"type": "string"}}}),
+        ),
+        (
+            "Session",
+            json!({"type": "object", "properties": {"user": {"type": "string"}, "role": {"type": "string", "enum": ["viewer", "reviewer", "admin", "liaison"]}, "csrf": {"type": "string", "description": "Send as `X-CSRF-Token` with every POST."}}}),
+        ),
+        (
+            "Hit",
+            json!({"type": "object", "properties": {
+                "id": {"type": "integer"}, "url": {"type": "string"}, "title": {"type": "string"}, "source": nullable("string"),
+                "published_at": nullable("string"), "score": {"type": "number"},
+                "snippet": {"type": "string", "description": "HTML-escaped text; matched words in `<b>`."},
+                "tags": {"type": "array", "items": {"type": "string"}}
+            }}),
+        ),
+        (
+            "Facets",
+            json!({"type": "object", "properties": {
+                "source": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "tag": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "kind": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "week": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "ISO week (`2023-W11`, Vietnam time) → documents."}
+            }}),
+        ),
+        (
+            "SearchResults",
+            json!({"type": "object", "properties": {"total": {"type": "integer"}, "hits": array_of("Hit"), "facets": schema_ref("Facets")}}),
+        ),
+        (
+            "DocumentSummary",
+            json!({"type": "object", "properties": {
+                "id": {"type": "integer"}, "title": {"type": "string"}, "url": {"type": "string"}, "source": nullable("string"),
+                "kind": {"type": "string"}, "published_at": nullable("string"), "fetched_at": {"type": "string", "format": "date-time"}
+            }}),
+        ),
+        (
+            "Match",
+            json!({"type": "object", "properties": {
+                "rule_id": {"type": "string"}, "category": {"type": "string"}, "severity": {"type": "string", "enum": ["high", "medium", "low"]},
+                "terms": {"type": "array", "items": {"type": "string"}},
+                "offsets": {"type": "array", "description": "`[field, start, end]`: byte span of a matched term in `title` or `text` (or `source`, `url`).", "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}, {"type": "integer"}]}},
+                "rule_version_id": {"type": "integer"}
+            }}),
+        ),
+        (
+            "Candidate",
+            json!({"type": "object", "properties": {
+                "id": {"type": "integer"}, "document_id": {"type": "integer"},
+                "status": {"type": "string", "enum": ["open", "confirmed", "dismissed"]},
+                "severity": {"type": "string"}, "categories": {"type": "array", "items": {"type": "string"}},
+                "rules": {"type": "array", "items": {"type": "string"}}, "terms": {"type": "array", "items": {"type": "string"}},
+                "assignee": nullable("string"), "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+                "document": schema_ref("DocumentSummary")
+            }}),
+        ),
+        (
+            "Document",
+            json!({"type": "object", "properties": {
+                "id": {"type": "integer"}, "url": {"type": "string"}, "canonical_url": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"},
+                "author": nullable("string"), "source": nullable("string"), "kind": {"type": "string"}, "lang": nullable("string"),
+                "published_at": nullable("string"), "fetched_at": {"type": "string", "format": "date-time"}, "syndicated_from_url": nullable("string"),
+                "capture": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "status": {"type": "integer"}, "content_type": nullable("string"), "sha256": {"type": "string"},
+                    "size": {"type": "integer"}, "captured_at": {"type": "string"}, "href": {"type": "string", "description": "The raw capture (`/documents/{id}/capture`)."}
+                }}]},
+                "matches": array_of("Match"),
+                "candidate": {"oneOf": [{"type": "null"}, schema_ref("Candidate")]},
+                "near_duplicates": {"type": "array", "items": {"allOf": [schema_ref("DocumentSummary"), {"type": "object", "properties": {"relation": {"type": "string", "enum": ["same_content", "syndicated_copy", "syndicated_from"]}}}]}}
+            }}),
+        ),
+        (
+            "Review",
+            json!({"type": "object", "required": ["decision"], "properties": {"decision": {"type": "string", "enum": ["confirm", "dismiss"]}, "note": nullable("string")}}),
+        ),
+        (
+            "Assign",
+            json!({"type": "object", "properties": {"assignee": {"type": "string", "description": "A reviewer's account; absent: the caller."}, "unassign": {"type": "boolean"}}}),
+        ),
+        (
+            "DigestSummary",
+            json!({"type": "object", "properties": {
+                "period": {"type": "string", "description": "`2023-W11` or `2023-03-01..2023-03-31`."}, "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+                "built_at": {"type": "string", "format": "date-time"}, "total": {"type": "integer"}, "href": {"type": "string"}
+            }}),
+        ),
+        (
+            "Digest",
+            json!({"allOf": [schema_ref("DigestSummary"), {"type": "object", "properties": {"content": {"type": "object", "description": "The digest as `diembao digest build --format json` writes it."}}}]}),
+        ),
+        (
+            "Delivery",
+            json!({"type": "object", "properties": {"recipient": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "sent", "failed"]}, "attempts": {"type": "integer"}, "already_sent": {"type": "boolean"}, "error": nullable("string")}}),
+        ),
+        (
+            "Source",
+            json!({"type": "object", "properties": {
+                "id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string", "enum": ["rss", "sitemap", "html", "mastodon", "youtube"]},
+                "url": {"type": "string"}, "every_secs": {"type": "integer"}, "link_selector": nullable("string"), "enabled": {"type": "boolean"},
+                "last_run_at": nullable("string"), "last_success_at": nullable("string"), "last_error_at": nullable("string"), "last_error": nullable("string"),
+                "consecutive_failures": {"type": "integer"}, "documents_total": {"type": "integer"}, "last_document_at": nullable("string"),
+                "alert": {"type": ["string", "null"], "enum": ["failing", "silent", null]}
+            }}),
+        ),
+        (
+            "NewSource",
+            json!({"type": "object", "required": ["name", "kind", "url"], "properties": {
+                "name": {"type": "string"}, "kind": {"type": "string"}, "url": {"type": "string"},
+                "every": {"type": "string", "description": "`30m`, `1h`, `1d` (default 30m)."}, "link_selector": {"type": "string", "description": "Needed for `html`."}
+            }}),
+        ),
+        (
+            "Upserted",
+            json!({"type": "object", "properties": {"id": {"type": "integer"}, "outcome": {"type": "string", "enum": ["new", "updated", "unchanged"]}}}),
+        ),
+        (
+            "RuleVersion",
+            json!({"type": "object", "properties": {
+                "id": {"type": "integer"}, "rule_set_id": {"type": "integer"}, "version": {"type": "integer"}, "sha256": {"type": "string"},
+                "imported_by": nullable("string"), "created_at": {"type": "string", "format": "date-time"}, "active": {"type": "boolean"}, "source_toml": {"type": "string"}
+            }}),
+        ),
+        (
+            "RuleTest",
+            json!({"type": "object", "required": ["toml"], "properties": {"toml": {"type": "string", "description": "A rules.toml text (at most 64 KiB)."}}}),
+        ),
+        (
+            "RuleTestResult",
+            json!({"type": "object", "properties": {
+                "documents": {"type": "integer", "description": "Documents looked at (the 200 most recent)."}, "rules": {"type": "integer"},
+                "hits": {"type": "array", "items": {"type": "object", "properties": {
+                    "document": schema_ref("DocumentSummary"), "rule": {"type": "string"}, "category": {"type": "string"}, "severity": {"type": "string"},
+                    "terms": {"type": "array", "items": {"type": "string"}}
+                }}}
+            }}),
+        ),
+        (
+            "User",
+            json!({"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "role": {"type": "string"}, "disabled": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"}}}),
+        ),
+        (
+            "NewUser",
+            json!({"type": "object", "required": ["name", "role", "password"], "properties": {"name": {"type": "string"}, "role": {"type": "string", "enum": ["viewer", "reviewer", "admin", "liaison"]}, "password": {"type": "string", "minLength": 8}}}),
+        ),
     ];
     let paths: Vec<(&str, Value)> = vec![
-        ("/healthz", json!({"get": {"summary": "Liveness: 200 when the database answers.", "security": [], "responses": {"200": {"description": "ok", "content": {"text/plain": {}}}, "503": {"description": "The database is unreachable."}}}})),
-        ("/metrics", json!({"get": {"summary": "Prometheus metrics: documents, candidates, jobs per queue, fetches per host and status (24 h).", "security": [], "responses": {"200": {"description": "Prometheus text format 0.0.4", "content": {"text/plain": {}}}}}})),
-        ("/api/login", json!({"post": {
+        (
+            "/healthz",
+            json!({"get": {"summary": "Liveness: 200 when the database answers.", "security": [], "responses": {"200": {"description": "ok", "content": {"text/plain": {}}}, "503": {"description": "The database is unreachable."}}}}),
+        ),
+        (
+            "/metrics",
+            json!({"get": {"summary": "Prometheus metrics: documents, candidates, jobs per queue, fetches per host and status (24 h).", "security": [], "responses": {"200": {"description": "Prometheus text format 0.0.4", "content": {"text/plain": {}}}}}}),
+        ),
+        (
+            "/api/login",
+            json!({"post": {
                 "summary": "Signs in: sets the session cookie; the answer carries the CSRF token.", "security": [],
                 "requestBody": json_body(schema_ref("Login")),
                 "responses": {
@@ -149,10 +238,19 @@ pub fn document() -> Value {
                     "401": {"description": "Wrong user or password.", "content": {"application/json": {"schema": schema_ref("Error")}}},
                     "429": {"description": "Too many failed logins; try again later.", "content": {"application/json": {"schema": schema_ref("Error")}}}
                 }
-            }})),
-        ("/logout", json!({"post": {"summary": "Ends the session.", "parameters": [csrf_header()], "responses": {"303": {"description": "Signed out; to `/login`."}, "403": {"description": "CSRF token missing or wrong."}}}})),
-        ("/api/openapi.json", json!({"get": {"summary": "This document.", "responses": answers(json!({"type": "object"}), "any signed-in account", &[])}})),
-        ("/api/search", json!({"get": {
+            }}),
+        ),
+        (
+            "/logout",
+            json!({"post": {"summary": "Ends the session.", "parameters": [csrf_header()], "responses": {"303": {"description": "Signed out; to `/login`."}, "403": {"description": "CSRF token missing or wrong."}}}}),
+        ),
+        (
+            "/api/openapi.json",
+            json!({"get": {"summary": "This document.", "responses": answers(json!({"type": "object"}), "any signed-in account", &[])}}),
+        ),
+        (
+            "/api/search",
+            json!({"get": {
                 "summary": "Full-text search (Vietnamese, with or without diacritics).",
                 "parameters": [
                     {"name": "q", "in": "query", "required": true, "description": "The query: words, \"phrases\", OR, -exclusions, field:term.", "schema": {"type": "string"}},
@@ -165,41 +263,65 @@ pub fn document() -> Value {
                     query_param("sort", "string", "`relevance` (default) or `date`.")
                 ],
                 "responses": answers(schema_ref("SearchResults"), "viewer, reviewer or admin", &[("400", "Bad query or date.")])
-            }})),
-        ("/api/documents/{id}", json!({"get": {
+            }}),
+        ),
+        (
+            "/api/documents/{id}",
+            json!({"get": {
                 "summary": "A document: metadata, text, rule matches with offsets, its candidate, raw capture, near-duplicates.",
                 "parameters": [path_param("id", "Document id.")],
                 "responses": answers(schema_ref("Document"), "viewer, reviewer or admin", &[("404", "No such document.")])
-            }})),
-        ("/api/candidates", json!({"get": {
+            }}),
+        ),
+        (
+            "/api/candidates",
+            json!({"get": {
                 "summary": "The review queue: violation candidates, most severe then newest first.",
                 "parameters": candidate_filters,
                 "responses": answers(json!({"type": "object", "properties": {"total": {"type": "integer"}, "candidates": array_of("Candidate")}}), "viewer, reviewer or admin", &[])
-            }})),
-        ("/api/candidates/{id}/review", json!({"post": {
+            }}),
+        ),
+        (
+            "/api/candidates/{id}/review",
+            json!({"post": {
                 "summary": "Confirms or dismisses a candidate, with an optional note (audit-logged).",
                 "parameters": [path_param("id", "Candidate id."), csrf_header()],
                 "requestBody": json_body(schema_ref("Review")),
                 "responses": answers(schema_ref("Candidate"), "reviewer or admin", &[("400", "Bad decision or body."), ("404", "No such candidate.")])
-            }})),
-        ("/api/candidates/{id}/assign", json!({"post": {
+            }}),
+        ),
+        (
+            "/api/candidates/{id}/assign",
+            json!({"post": {
                 "summary": "Assigns a candidate (to the caller when the body is empty).",
                 "parameters": [path_param("id", "Candidate id."), csrf_header()],
                 "requestBody": {"required": false, "content": {"application/json": {"schema": schema_ref("Assign")}}},
                 "responses": answers(schema_ref("Candidate"), "reviewer or admin", &[("400", "Not a reviewer's account."), ("404", "No such candidate.")])
-            }})),
-        ("/api/digests", json!({"get": {"summary": "The digest archive, newest first.", "responses": answers(array_of("DigestSummary"), "viewer, reviewer or admin", &[])}})),
-        ("/api/digests/{period}", json!({"get": {
+            }}),
+        ),
+        (
+            "/api/digests",
+            json!({"get": {"summary": "The digest archive, newest first.", "responses": answers(array_of("DigestSummary"), "viewer, reviewer or admin", &[])}}),
+        ),
+        (
+            "/api/digests/{period}",
+            json!({"get": {
                 "summary": "One archived digest with its content.",
                 "parameters": [path_param("period", "`2023-W11` or `2023-03-01..2023-03-31`.")],
                 "responses": answers(schema_ref("Digest"), "viewer, reviewer or admin", &[("404", "No digest for this period.")])
-            }})),
-        ("/api/digests/{period}/send", json!({"post": {
+            }}),
+        ),
+        (
+            "/api/digests/{period}/send",
+            json!({"post": {
                 "summary": "Mails the digest of a period now to the recipients who do not have it yet.",
                 "parameters": [path_param("period", "`2023-W11` or `2023-03-01..2023-03-31`."), csrf_header()],
                 "responses": answers(json!({"type": "object", "properties": {"period": {"type": "string"}, "deliveries": array_of("Delivery")}}), "admin", &[("400", "Bad period."), ("502", "No recipients configured, or the mail server failed.")])
-            }})),
-        ("/api/sources", json!({
+            }}),
+        ),
+        (
+            "/api/sources",
+            json!({
                 "get": {"summary": "The sources and their health.", "responses": answers(array_of("Source"), "viewer, reviewer or admin", &[])},
                 "post": {
                     "summary": "Adds a source, or updates the one with this URL (validated as in sources.toml).",
@@ -207,15 +329,24 @@ pub fn document() -> Value {
                     "requestBody": json_body(schema_ref("NewSource")),
                     "responses": answers(schema_ref("Upserted"), "admin", &[("400", "Invalid source.")])
                 }
-            })),
-        ("/api/rules", json!({"get": {"summary": "Every rule version, newest first, with the active ones marked.", "responses": answers(array_of("RuleVersion"), "viewer, reviewer or admin", &[])}})),
-        ("/api/rules/test", json!({"post": {
+            }),
+        ),
+        (
+            "/api/rules",
+            json!({"get": {"summary": "Every rule version, newest first, with the active ones marked.", "responses": answers(array_of("RuleVersion"), "viewer, reviewer or admin", &[])}}),
+        ),
+        (
+            "/api/rules/test",
+            json!({"post": {
                 "summary": "Evaluates a rules.toml text on the 200 most recent documents. Stores nothing.",
                 "parameters": [csrf_header()],
                 "requestBody": json_body(schema_ref("RuleTest")),
                 "responses": answers(schema_ref("RuleTestResult"), "reviewer or admin", &[("400", "The rules do not parse (line, column and message).")])
-            }})),
-        ("/api/users", json!({
+            }}),
+        ),
+        (
+            "/api/users",
+            json!({
                 "get": {"summary": "The accounts.", "responses": answers(array_of("User"), "admin", &[])},
                 "post": {
                     "summary": "Creates an account, or sets its role and password.",
@@ -223,7 +354,8 @@ pub fn document() -> Value {
                     "requestBody": json_body(schema_ref("NewUser")),
                     "responses": answers(schema_ref("Upserted"), "admin", &[("400", "Bad name, role or password.")])
                 }
-            })),
+            }),
+        ),
     ];
     let mut doc = json!({
         "openapi": "3.1.0",

@@ -7,13 +7,17 @@ use chrono::{DateTime, Utc};
 use diembao_store::{Candidate, Document, MatchRow, Source, published_with_offset};
 
 use crate::Viewer;
-use crate::api::{CandidateQuery, DocumentDetail, Relation, RuleTest, RuleVersionRow, SourceForm, UserForm};
+use crate::api::{
+    CandidateQuery, DocumentDetail, Relation, RuleTest, RuleVersionRow, SourceForm, UserForm,
+};
 use crate::auth::{Action, allowed};
 use crate::html::{esc, page, page_with, safe_href};
 
 /// A time in Vietnam time, as the office reads it.
 pub(crate) fn fmt_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&diembao_core::document::vietnam_offset()).format("%d/%m/%Y %H:%M").to_string()
+    at.with_timezone(&diembao_core::document::vietnam_offset())
+        .format("%d/%m/%Y %H:%M")
+        .to_string()
 }
 
 fn fmt_opt(at: Option<DateTime<Utc>>) -> String {
@@ -21,7 +25,9 @@ fn fmt_opt(at: Option<DateTime<Utc>>) -> String {
 }
 
 fn published(doc: &Document) -> String {
-    published_with_offset(doc).map(|d| d.format("%d/%m/%Y %H:%M").to_string()).unwrap_or_else(|| "—".into())
+    published_with_offset(doc)
+        .map(|d| d.format("%d/%m/%Y %H:%M").to_string())
+        .unwrap_or_else(|| "—".into())
 }
 
 fn severity_label(severity: &str) -> &'static str {
@@ -51,20 +57,38 @@ fn status_label(status: &str) -> &'static str {
 }
 
 fn csrf_field(viewer: &Viewer) -> String {
-    format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(&viewer.csrf))
+    format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        esc(&viewer.csrf)
+    )
 }
 
 fn strings(value: &serde_json::Value) -> Vec<String> {
-    value.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn tags(values: &[String]) -> String {
-    values.iter().map(|t| format!("<span class=\"tag\">{}</span>", esc(t))).collect()
+    values
+        .iter()
+        .map(|t| format!("<span class=\"tag\">{}</span>", esc(t)))
+        .collect()
 }
 
 /// A page telling something to a signed-in viewer.
 pub(crate) fn message(office: &str, viewer: &Viewer, title: &str, text: &str) -> String {
-    page(office, Some(viewer), title, &format!("<h2>{}</h2><p>{}</p>", esc(title), esc(text)))
+    page(
+        office,
+        Some(viewer),
+        title,
+        &format!("<h2>{}</h2><p>{}</p>", esc(title), esc(text)),
+    )
 }
 
 /// `text` with the byte spans marked (`<mark>`), everything escaped. Spans that are out
@@ -72,7 +96,9 @@ pub(crate) fn message(office: &str, viewer: &Viewer, title: &str, text: &str) ->
 pub(crate) fn highlight(text: &str, spans: &[(usize, usize, String)]) -> String {
     let mut spans: Vec<(usize, usize, Vec<&str>)> = spans
         .iter()
-        .filter(|(s, e, _)| s < e && *e <= text.len() && text.is_char_boundary(*s) && text.is_char_boundary(*e))
+        .filter(|(s, e, _)| {
+            s < e && *e <= text.len() && text.is_char_boundary(*s) && text.is_char_boundary(*e)
+        })
         .map(|(s, e, label)| (*s, *e, vec![label.as_str()]))
         .collect();
     spans.sort_by_key(|(s, e, _)| (*s, *e));
@@ -94,7 +120,12 @@ pub(crate) fn highlight(text: &str, spans: &[(usize, usize, String)]) -> String 
     let mut at = 0;
     for (s, e, labels) in merged {
         out.push_str(&esc(&text[at..s]));
-        let _ = write!(out, "<mark title=\"{}\">{}</mark>", esc(&labels.join(", ")), esc(&text[s..e]));
+        let _ = write!(
+            out,
+            "<mark title=\"{}\">{}</mark>",
+            esc(&labels.join(", ")),
+            esc(&text[s..e])
+        );
         at = e;
     }
     out.push_str(&esc(&text[at..]));
@@ -107,10 +138,14 @@ fn field_spans(matches: &[MatchRow], field: &str) -> Vec<(usize, usize, String)>
     let mut out = Vec::new();
     for m in matches {
         for offset in m.offsets.as_array().into_iter().flatten() {
-            let Some(parts) = offset.as_array() else { continue };
-            let (Some(name), Some(start), Some(end)) =
-                (parts.first().and_then(|v| v.as_str()), parts.get(1).and_then(|v| v.as_u64()), parts.get(2).and_then(|v| v.as_u64()))
-            else {
+            let Some(parts) = offset.as_array() else {
+                continue;
+            };
+            let (Some(name), Some(start), Some(end)) = (
+                parts.first().and_then(|v| v.as_str()),
+                parts.get(1).and_then(|v| v.as_u64()),
+                parts.get(2).and_then(|v| v.as_u64()),
+            ) else {
                 continue;
             };
             if name == field {
@@ -123,7 +158,10 @@ fn field_spans(matches: &[MatchRow], field: &str) -> Vec<(usize, usize, String)>
 
 fn link_or_text(url: &str, label: &str) -> String {
     match safe_href(url) {
-        Some(href) => format!("<a href=\"{href}\" rel=\"noopener noreferrer nofollow\">{}</a>", esc(label)),
+        Some(href) => format!(
+            "<a href=\"{href}\" rel=\"noopener noreferrer nofollow\">{}</a>",
+            esc(label)
+        ),
         None => esc(label),
     }
 }
@@ -133,10 +171,17 @@ fn link_or_text(url: &str, label: &str) -> String {
 pub(crate) fn document_page(office: &str, viewer: &Viewer, detail: &DocumentDetail) -> String {
     let doc = &detail.doc;
     let mut body = String::new();
-    let _ = write!(body, "<h2>{}</h2>", highlight(&doc.title, &field_spans(&detail.matches, "title")));
+    let _ = write!(
+        body,
+        "<h2>{}</h2>",
+        highlight(&doc.title, &field_spans(&detail.matches, "title"))
+    );
     let mut links = vec![link_or_text(&doc.url, "Bài gốc trên trang nguồn")];
     if detail.capture.is_some() {
-        links.push(format!("<a href=\"/documents/{}/capture\">Bản lưu khi thu thập</a>", doc.id));
+        links.push(format!(
+            "<a href=\"/documents/{}/capture\">Bản lưu khi thu thập</a>",
+            doc.id
+        ));
     }
     let _ = write!(
         body,
@@ -163,7 +208,10 @@ pub(crate) fn document_page(office: &str, viewer: &Viewer, detail: &DocumentDeta
                 " <a href=\"/review?status={}\">{}</a>{}",
                 esc(&c.status),
                 status_label(&c.status),
-                c.assignee.as_deref().map(|a| format!(" · người xử lý: {}", esc(a))).unwrap_or_default()
+                c.assignee
+                    .as_deref()
+                    .map(|a| format!(" · người xử lý: {}", esc(a)))
+                    .unwrap_or_default()
             );
         }
         body.push_str("</p>");
@@ -172,15 +220,31 @@ pub(crate) fn document_page(office: &str, viewer: &Viewer, detail: &DocumentDeta
         let _ = write!(body, "<dt>{}</dt><dd>{value}</dd>", esc(label));
     };
     body.push_str("<dl class=\"meta\">");
-    row(&mut body, "Nguồn", esc(doc.source_name.as_deref().unwrap_or("—")));
+    row(
+        &mut body,
+        "Nguồn",
+        esc(doc.source_name.as_deref().unwrap_or("—")),
+    );
     row(&mut body, "Loại", esc(&doc.kind));
-    row(&mut body, "Tác giả", esc(doc.author.as_deref().unwrap_or("—")));
+    row(
+        &mut body,
+        "Tác giả",
+        esc(doc.author.as_deref().unwrap_or("—")),
+    );
     row(&mut body, "Ngày đăng", esc(&published(doc)));
     row(&mut body, "Thu thập lúc", esc(&fmt_time(doc.fetched_at)));
-    row(&mut body, "Ngôn ngữ", esc(doc.lang.as_deref().unwrap_or("—")));
+    row(
+        &mut body,
+        "Ngôn ngữ",
+        esc(doc.lang.as_deref().unwrap_or("—")),
+    );
     row(&mut body, "Địa chỉ", link_or_text(&doc.url, &doc.url));
     if doc.canonical_url != doc.url {
-        row(&mut body, "Địa chỉ chuẩn", link_or_text(&doc.canonical_url, &doc.canonical_url));
+        row(
+            &mut body,
+            "Địa chỉ chuẩn",
+            link_or_text(&doc.canonical_url, &doc.canonical_url),
+        );
     }
     if let Some(from) = &doc.syndicated_from_url {
         row(&mut body, "Đăng lại từ", link_or_text(from, from));
@@ -199,7 +263,11 @@ pub(crate) fn document_page(office: &str, viewer: &Viewer, detail: &DocumentDeta
         );
     }
     body.push_str("</dl>");
-    let _ = write!(body, "<h3>Nội dung</h3><div class=\"doctext\">{}</div>", highlight(&doc.text, &field_spans(&detail.matches, "text")));
+    let _ = write!(
+        body,
+        "<h3>Nội dung</h3><div class=\"doctext\">{}</div>",
+        highlight(&doc.text, &field_spans(&detail.matches, "text"))
+    );
     body.push_str("<h3>Tin trùng lặp, đăng lại</h3>");
     if detail.near.is_empty() {
         body.push_str("<p class=\"hint\">Không có.</p>");
@@ -229,7 +297,11 @@ pub(crate) fn document_page(office: &str, viewer: &Viewer, detail: &DocumentDeta
 // ---------------------------------------------------------------- review queue
 
 fn selected(value: Option<&str>, option: &str) -> &'static str {
-    if value == Some(option) { " selected" } else { "" }
+    if value == Some(option) {
+        " selected"
+    } else {
+        ""
+    }
 }
 
 /// Hidden fields that carry the queue's filters through a decision.
@@ -244,14 +316,25 @@ fn filter_fields(query: &CandidateQuery, at: usize) -> String {
         ("mine", query.mine().then(|| "1".to_string())),
     ] {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
-            let _ = write!(out, "<input type=\"hidden\" name=\"{name}\" value=\"{}\">", esc(&value));
+            let _ = write!(
+                out,
+                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+                esc(&value)
+            );
         }
     }
     let _ = write!(out, "<input type=\"hidden\" name=\"at\" value=\"{at}\">");
     out
 }
 
-pub(crate) fn review_page(office: &str, viewer: &Viewer, query: &CandidateQuery, total: usize, rows: &[(Candidate, Document)], notice: Option<&str>) -> String {
+pub(crate) fn review_page(
+    office: &str,
+    viewer: &Viewer,
+    query: &CandidateQuery,
+    total: usize,
+    rows: &[(Candidate, Document)],
+    notice: Option<&str>,
+) -> String {
     let can_review = allowed(&viewer.role, Action::Review);
     let status = query.status();
     let severity = query.severity.as_deref();
@@ -288,7 +371,11 @@ pub(crate) fn review_page(office: &str, viewer: &Viewer, query: &CandidateQuery,
     let chosen = query.at.unwrap_or(0).min(rows.len().saturating_sub(1));
     body.push_str("<div id=\"queue\">");
     for (i, (c, d)) in rows.iter().enumerate() {
-        let class = if i == chosen { "candidate selected" } else { "candidate" };
+        let class = if i == chosen {
+            "candidate selected"
+        } else {
+            "candidate"
+        };
         let _ = write!(
             body,
             "<article class=\"{class}\" id=\"c{id}\" data-candidate=\"{id}\"><h2><span class=\"tag {sev_class}\">{sev}</span> <a class=\"open\" href=\"/documents/{doc}\">{title}</a></h2>\
@@ -302,7 +389,11 @@ pub(crate) fn review_page(office: &str, viewer: &Viewer, query: &CandidateQuery,
             source = esc(d.source_name.as_deref().unwrap_or("(không rõ nguồn)")),
             date = esc(&published(d)),
             status = status_label(&c.status),
-            assignee = c.assignee.as_deref().map(|a| format!(" · người xử lý: {}", esc(a))).unwrap_or_default(),
+            assignee = c
+                .assignee
+                .as_deref()
+                .map(|a| format!(" · người xử lý: {}", esc(a)))
+                .unwrap_or_default(),
             categories = tags(&strings(&c.categories)),
             rules = tags(&strings(&c.rules)),
             terms = esc(&strings(&c.terms).join(", ")),
@@ -331,14 +422,23 @@ pub(crate) fn review_page(office: &str, viewer: &Viewer, query: &CandidateQuery,
 
 // ---------------------------------------------------------------- digests
 
-pub(crate) fn digests_page(office: &str, viewer: &Viewer, rows: &[diembao_store::DigestRow]) -> String {
+pub(crate) fn digests_page(
+    office: &str,
+    viewer: &Viewer,
+    rows: &[diembao_store::DigestRow],
+) -> String {
     let mut body = String::from("<h2>Bản tin điểm báo</h2>");
     if rows.is_empty() {
         body.push_str("<p class=\"hint\">Chưa có bản tin nào (lập bằng <code>diembao digest build</code> hoặc theo lịch hằng tuần).</p>");
     } else {
         body.push_str("<table class=\"grid\"><tr><th>Kỳ</th><th>Từ ngày</th><th>Đến ngày</th><th>Số tin bài</th><th>Lập lúc</th></tr>");
         for row in rows {
-            let total = row.content.get("total").and_then(|v| v.as_u64()).map(|n| n.to_string()).unwrap_or_default();
+            let total = row
+                .content
+                .get("total")
+                .and_then(|v| v.as_u64())
+                .map(|n| n.to_string())
+                .unwrap_or_default();
             let _ = write!(
                 body,
                 "<tr><td><a href=\"/digests/{period}\">{period}</a></td><td>{}</td><td>{}</td><td class=\"num\">{total}</td><td>{}</td></tr>",
@@ -353,7 +453,12 @@ pub(crate) fn digests_page(office: &str, viewer: &Viewer, rows: &[diembao_store:
     page(office, Some(viewer), "Bản tin", &body)
 }
 
-pub(crate) fn digest_page(office: &str, viewer: &Viewer, row: &diembao_store::DigestRow, notice: Option<&str>) -> String {
+pub(crate) fn digest_page(
+    office: &str,
+    viewer: &Viewer,
+    row: &diembao_store::DigestRow,
+    notice: Option<&str>,
+) -> String {
     let mut body = format!(
         "<h2>Bản tin {}</h2><p class=\"meta\">{} – {} · lập lúc {} · <a href=\"/digests\">tất cả bản tin</a></p>",
         esc(&row.period),
@@ -378,26 +483,49 @@ pub(crate) fn digest_page(office: &str, viewer: &Viewer, row: &diembao_store::Di
         esc(&row.period),
         esc(&row.period)
     );
-    page_with(office, Some(viewer), &format!("Bản tin {}", row.period), &body, true)
+    page_with(
+        office,
+        Some(viewer),
+        &format!("Bản tin {}", row.period),
+        &body,
+        true,
+    )
 }
 
 // ---------------------------------------------------------------- sources
 
-pub(crate) fn sources_page(office: &str, viewer: &Viewer, sources: &[Source], form: &SourceForm, error: Option<&str>, notice: Option<&str>) -> String {
+pub(crate) fn sources_page(
+    office: &str,
+    viewer: &Viewer,
+    sources: &[Source],
+    form: &SourceForm,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> String {
     let now = Utc::now();
     let mut body = String::from("<h2>Nguồn tin</h2>");
     if let Some(notice) = notice {
         let _ = write!(body, "<p class=\"notice\">{}</p>", esc(notice));
     }
-    let failing = sources.iter().filter(|s| diembao_store::health_alert(s, now).is_some()).count();
-    let _ = write!(body, "<p class=\"count\">{} nguồn · {} cần chú ý</p>", sources.len(), failing);
+    let failing = sources
+        .iter()
+        .filter(|s| diembao_store::health_alert(s, now).is_some())
+        .count();
+    let _ = write!(
+        body,
+        "<p class=\"count\">{} nguồn · {} cần chú ý</p>",
+        sources.len(),
+        failing
+    );
     body.push_str(
         "<table class=\"grid\"><tr><th>Nguồn</th><th>Loại</th><th>Tình trạng</th><th>Lỗi liên tiếp</th><th>Lỗi gần nhất</th><th>Tin bài</th><th>Lần chạy cuối</th><th>Tin mới nhất</th></tr>",
     );
     for s in sources {
         let state = match diembao_store::health_alert(s, now) {
             Some("failing") => "<span class=\"tag alert-failing\">Lỗi liên tục</span>".to_string(),
-            Some("silent") => "<span class=\"tag alert-silent\">Không có tin mới</span>".to_string(),
+            Some("silent") => {
+                "<span class=\"tag alert-silent\">Không có tin mới</span>".to_string()
+            }
             Some(other) => format!("<span class=\"tag\">{}</span>", esc(other)),
             None if !s.enabled => "<span class=\"tag\">Đã tắt</span>".to_string(),
             None => "<span class=\"tag ok\">Bình thường</span>".to_string(),
@@ -423,7 +551,13 @@ pub(crate) fn sources_page(office: &str, viewer: &Viewer, sources: &[Source], fo
         }
         let kinds: String = diembao_core::SourceKind::ALL
             .iter()
-            .map(|k| format!("<option value=\"{0}\"{1}>{0}</option>", k.as_str(), selected(Some(form.kind.as_str()), k.as_str())))
+            .map(|k| {
+                format!(
+                    "<option value=\"{0}\"{1}>{0}</option>",
+                    k.as_str(),
+                    selected(Some(form.kind.as_str()), k.as_str())
+                )
+            })
             .collect();
         let _ = write!(
             body,
@@ -448,7 +582,13 @@ pub(crate) fn sources_page(office: &str, viewer: &Viewer, sources: &[Source], fo
 
 pub(crate) const RULE_EXAMPLE: &str = "[[rule]]\nid = \"ca-do\"\ncategory = \"gambling\"\nseverity = \"high\"\nquery = '\"cá độ\" OR \"nhà cái\"'\n";
 
-pub(crate) fn rules_page(office: &str, viewer: &Viewer, versions: &[RuleVersionRow], toml: Option<&str>, outcome: Option<Result<&RuleTest, &str>>) -> String {
+pub(crate) fn rules_page(
+    office: &str,
+    viewer: &Viewer,
+    versions: &[RuleVersionRow],
+    toml: Option<&str>,
+    outcome: Option<Result<&RuleTest, &str>>,
+) -> String {
     let mut body = String::from("<h2>Quy tắc phát hiện vi phạm</h2>");
     if versions.is_empty() {
         body.push_str("<p class=\"hint\">Chưa có bộ quy tắc nào (nạp bằng <code>diembao rules import</code>).</p>");
@@ -461,7 +601,11 @@ pub(crate) fn rules_page(office: &str, viewer: &Viewer, versions: &[RuleVersionR
                 "<tr><td>#{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
                 v.rule_set_id,
                 v.version,
-                if row.active { "<span class=\"tag ok\">Đang dùng</span>" } else { "<span class=\"tag\">Cũ</span>" },
+                if row.active {
+                    "<span class=\"tag ok\">Đang dùng</span>"
+                } else {
+                    "<span class=\"tag\">Cũ</span>"
+                },
                 esc(v.imported_by.as_deref().unwrap_or("—")),
                 esc(&fmt_time(v.created_at)),
                 esc(&v.sha256.chars().take(12).collect::<String>()),
@@ -491,10 +635,15 @@ pub(crate) fn rules_page(office: &str, viewer: &Viewer, versions: &[RuleVersionR
     match outcome {
         None => {}
         Some(Err(error)) => {
-            let _ = write!(body, "<p class=\"error\">Quy tắc không hợp lệ: {}</p>", esc(error));
+            let _ = write!(
+                body,
+                "<p class=\"error\">Quy tắc không hợp lệ: {}</p>",
+                esc(error)
+            );
         }
         Some(Ok(test)) => {
-            let documents: std::collections::BTreeSet<i64> = test.hits.iter().map(|h| h.document.id).collect();
+            let documents: std::collections::BTreeSet<i64> =
+                test.hits.iter().map(|h| h.document.id).collect();
             let _ = write!(
                 body,
                 "<p class=\"count\">{} quy tắc · {} tin bài đã xét · {} lượt khớp trên {} tin bài</p>",
@@ -538,7 +687,14 @@ fn role_label(role: &str) -> &'static str {
     }
 }
 
-pub(crate) fn users_page(office: &str, viewer: &Viewer, users: &[diembao_store::User], form: &UserForm, error: Option<&str>, notice: Option<&str>) -> String {
+pub(crate) fn users_page(
+    office: &str,
+    viewer: &Viewer,
+    users: &[diembao_store::User],
+    form: &UserForm,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> String {
     let mut body = String::from("<h2>Người dùng</h2>");
     if let Some(notice) = notice {
         let _ = write!(body, "<p class=\"notice\">{}</p>", esc(notice));
@@ -551,7 +707,11 @@ pub(crate) fn users_page(office: &str, viewer: &Viewer, users: &[diembao_store::
             esc(&u.name),
             role_label(&u.role),
             esc(&u.role),
-            if u.disabled { "Đã khoá" } else { "Đang dùng" },
+            if u.disabled {
+                "Đã khoá"
+            } else {
+                "Đang dùng"
+            },
             esc(&fmt_time(u.created_at))
         );
     }
@@ -561,7 +721,13 @@ pub(crate) fn users_page(office: &str, viewer: &Viewer, users: &[diembao_store::
     }
     let roles: String = diembao_store::ROLES
         .iter()
-        .map(|r| format!("<option value=\"{r}\"{}>{} ({r})</option>", selected(Some(form.role.as_str()), r), role_label(r)))
+        .map(|r| {
+            format!(
+                "<option value=\"{r}\"{}>{} ({r})</option>",
+                selected(Some(form.role.as_str()), r),
+                role_label(r)
+            )
+        })
         .collect();
     let _ = write!(
         body,
@@ -591,7 +757,10 @@ mod tests {
             (100, 200, "out".to_string()),
         ];
         let out = highlight(text, &spans);
-        assert!(out.starts_with("<mark title=\"ca-do, x\">Cá độ</mark> &lt;b&gt;"), "{out}");
+        assert!(
+            out.starts_with("<mark title=\"ca-do, x\">Cá độ</mark> &lt;b&gt;"),
+            "{out}"
+        );
         assert!(out.contains("&lt;b&gt;") && out.contains("&amp;"), "{out}");
         assert!(!out.contains("<b>"));
     }

@@ -199,6 +199,18 @@ impl Period {
     }
 }
 
+impl Period {
+    /// The UTC instants at which each day of the period starts in `tz`, and
+    /// the end of the last day: `len_days() + 1` increasing instants.
+    /// Instant `t` is on day `k` when `bounds[k] <= t < bounds[k + 1]`.
+    pub fn day_bounds(&self, tz: Tz) -> Vec<DateTime<Utc>> {
+        let from = self.from();
+        (0..=self.len_days())
+            .map(|k| local_midnight(from + Duration::days(k as i64), tz))
+            .collect()
+    }
+}
+
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {

@@ -430,12 +430,12 @@ pub fn render_html(d: &Digest) -> String {
 <table role=\"presentation\" width=\"680\" cellspacing=\"0\" cellpadding=\"0\" border=\"0\" style=\"width:680px;max-width:100%;background-color:#ffffff;border:1px solid #cbd5e1;{FONT}font-size:14px;line-height:1.5;color:#0f172a;\">\n",
         escape_html(&head)
     );
-    let _ = write!(
+    let _ = writeln!(
         o,
         "<tr><td style=\"background-color:#1e3a8a;color:#ffffff;padding:18px 24px;{FONT}\">\
 <div style=\"font-size:18px;font-weight:bold;\">{}</div>\
 <div style=\"font-size:15px;margin-top:6px;color:#dbeafe;\">{}</div>\
-<div style=\"font-size:12px;margin-top:4px;color:#bfdbfe;\">Múi giờ: {}</div></td></tr>\n",
+<div style=\"font-size:12px;margin-top:4px;color:#bfdbfe;\">Múi giờ: {}</div></td></tr>",
         escape_html(&clean_line(&d.office, 200)),
         escape_html(&head),
         escape_html(&clean_line(&d.timezone, 64))
@@ -443,7 +443,7 @@ pub fn render_html(d: &Digest) -> String {
 
     // Summary.
     let change = d.total as i64 - d.previous_total as i64;
-    let _ = write!(
+    let _ = writeln!(
         o,
         "<tr><td style=\"padding:20px 24px 0 24px;\">\
 <table role=\"presentation\" width=\"100%\" cellspacing=\"0\" cellpadding=\"0\" border=\"0\"><tr>\
@@ -453,7 +453,7 @@ pub fn render_html(d: &Digest) -> String {
 <td width=\"50%\" style=\"padding:12px;background-color:#f8fafc;border:1px solid #e2e8f0;\">\
 <div style=\"font-size:12px;color:#475569;\">{}</div>\
 <div style=\"font-size:28px;font-weight:bold;color:#334155;\">{} <span style=\"font-size:14px;color:{};\">({})</span></div></td>\
-</tr></table></td></tr>\n",
+</tr></table></td></tr>",
         d.total,
         escape_html(&capitalise(prev_inline)),
         d.previous_total,
@@ -505,11 +505,11 @@ pub fn render_html(d: &Digest) -> String {
         let mut outlets: Vec<&String> = s.sources.iter().collect();
         outlets.sort();
         outlets.dedup();
-        let _ = write!(
+        let _ = writeln!(
             body,
             "<table role=\"presentation\" width=\"100%\" cellspacing=\"0\" cellpadding=\"0\" border=\"0\" style=\"margin:0 0 12px 0;\">\
 <tr><td style=\"padding:0 0 2px 0;font-weight:bold;\">{}. {}</td></tr>\
-<tr><td style=\"padding:0 0 4px 0;font-size:12px;color:#64748b;\">{} tin bài · {} nguồn</td></tr>\n",
+<tr><td style=\"padding:0 0 4px 0;font-size:12px;color:#64748b;\">{} tin bài · {} nguồn</td></tr>",
             i + 1,
             escape_html(&title_line(&s.title)),
             s.items.len(),

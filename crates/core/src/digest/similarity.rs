@@ -80,10 +80,11 @@ pub(crate) fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Hash of an ordered pair of hashes.
+/// Hash of an ordered pair of word hashes (already well mixed: one
+/// multiplication suffices; take the upper bits).
 #[inline]
 pub(crate) fn pair_hash(a: u64, b: u64) -> u64 {
-    mix(a.rotate_left(17) ^ b.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    (a.rotate_left(23) ^ b).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// Word hashes of the key form of `input`, in order.
@@ -263,12 +264,15 @@ pub fn shingle_hashes(words: &[u64]) -> impl Iterator<Item = u64> + '_ {
         usize::from(!words.is_empty())
     };
     (0..n).map(move |i| {
+        // Rotations keep the order of the (well mixed) word hashes.
         let end = (i + SHINGLE_WORDS).min(words.len());
-        words[i + 1..end]
+        let combined = words[i..end]
             .iter()
-            .fold(mix(words[i] ^ 0x5851_f42d_4c95_7f2d), |h, &w| {
-                pair_hash(h, w)
-            })
+            .enumerate()
+            .fold(0x5851_f42d_4c95_7f2d, |h: u64, (k, &w)| {
+                h ^ w.rotate_left(21 * k as u32)
+            });
+        mix(combined)
     })
 }
 

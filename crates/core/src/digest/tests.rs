@@ -277,7 +277,7 @@ fn syndicated_copy_is_grouped_with_its_original() {
     copy.syndicated_from = Some("http://BAOBIENXANH.example.vn/tin/10.html/".to_owned());
     copy.canonical_url = original.url.clone();
     let other = doc(12, "Nắng Gió", LUA.0, LUA.1, "2023-03-16T11:00:00+07:00");
-    let docs = vec![copy, other, original];
+    let docs = [copy, other, original];
     let refs: Vec<&DigestDoc> = docs.iter().collect();
     let groups = group_stories(&refs, &[]);
     assert_eq!(groups.len(), 1);
@@ -299,10 +299,13 @@ fn verbatim_copies_are_near_duplicates() {
         "2023-03-30T10:40:00+07:00",
     );
     b.title = "ĐÌNH CHỈ hoạt động 3 cơ sở karaoke".to_owned();
-    let docs = vec![a, b];
+    let docs = [a, b];
     let refs: Vec<&DigestDoc> = docs.iter().collect();
     let index = StoryIndex::build(&refs, &[], &StoryConfig::default());
-    assert!(index.hamming(0, 1) <= 3);
+    // 43 of 46 shingles shared (SimHash is for longer texts).
+    assert!(index.jaccard(0, 1) > 0.9, "{}", index.jaccard(0, 1));
+    // Two weeks apart: not a same-event link, a near-duplicate one.
+    assert!(!index.within_window(0, 1));
     assert_eq!(index.text_link(0, 1), Some(Signal::NearDuplicate));
     let groups = index.groups();
     assert_eq!(groups.len(), 1);
@@ -367,6 +370,35 @@ fn synthetic_docs(n: i64) -> Vec<DigestDoc> {
             )
         })
         .collect()
+}
+
+#[test]
+fn long_near_duplicates_are_found_at_any_distance_in_time() {
+    let mut rng = Rng(7);
+    let words: Vec<String> = (0..400).map(|_| syllable(rng.below(384))).collect();
+    let original = words.join(" ");
+    let mut edited = words.clone();
+    edited[100] = "khác".to_owned();
+    edited[300] = "hẳn".to_owned();
+    let copy = format!("{}\n\nTheo báo A", edited.join(" "));
+    let mut docs = vec![
+        doc(1, "A", "Tin gốc", &original, "2023-03-01T08:00:00+07:00"),
+        doc(2, "B", "Tin đăng lại", &copy, "2023-03-20T08:00:00+07:00"),
+    ];
+    docs.extend(synthetic_docs(30).into_iter().map(|mut d| {
+        d.id += 100;
+        d
+    }));
+    let refs: Vec<&DigestDoc> = docs.iter().collect();
+    let index = StoryIndex::build(&refs, &[], &StoryConfig::default());
+    assert!(index.hamming(0, 1) <= 3, "{}", index.hamming(0, 1));
+    let groups = index.groups();
+    let first = groups
+        .iter()
+        .find(|g| g.members.contains(&0))
+        .expect("grouped");
+    assert_eq!(first.members, vec![0, 1]);
+    assert_eq!(first.signals, vec![Signal::NearDuplicate]);
 }
 
 #[test]

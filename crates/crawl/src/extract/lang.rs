@@ -4,8 +4,6 @@
 //! diacritics (which `whatlang` cannot recognise) is caught by the share of
 //! words that are well-formed Vietnamese syllables.
 
-use super::fold::fold;
-
 /// Characters of text given to the detector.
 const SAMPLE_CHARS: usize = 250;
 
@@ -99,66 +97,10 @@ fn iso639_1(lang: whatlang::Lang) -> &'static str {
     }
 }
 
-const ONSETS: [&str; 27] = [
-    "ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "tr", "b", "c", "d", "g", "h",
-    "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "",
-];
-
-const NUCLEI: [&str; 40] = [
-    "a", "e", "i", "o", "u", "y", "ai", "ao", "au", "ay", "eo", "eu", "ia", "ie", "iu", "oa", "oe",
-    "oi", "oo", "ua", "ue", "ui", "uo", "uu", "uy", "ye", "ieu", "yeu", "oai", "oao", "oay", "oeo",
-    "uay", "uoi", "uou", "uya", "uye", "uyu", "uoa", "ya",
-];
-
-const CODAS: [&str; 9] = ["", "c", "ch", "m", "n", "ng", "nh", "p", "t"];
-
-/// Is `w` (folded, lower-case ASCII) a well-formed Vietnamese syllable?
-fn is_vi_syllable(w: &str) -> bool {
-    if w.is_empty() || w.len() > 7 || !w.bytes().all(|b| b.is_ascii_lowercase()) {
-        return false;
-    }
-    for onset in ONSETS {
-        let Some(rest) = w.strip_prefix(onset) else {
-            continue;
-        };
-        if rest.is_empty() {
-            // "gi" (gì) is a whole syllable
-            if onset == "gi" {
-                return true;
-            }
-            continue;
-        }
-        for coda in CODAS {
-            if let Some(nucleus) = rest.strip_suffix(coda)
-                && NUCLEI.contains(&nucleus)
-            {
-                return true;
-            }
-        }
-    }
-    false
-}
-
-/// Share of alphabetic words that are Vietnamese syllables (diacritics ignored).
-// TODO: switch to `diembao_core::lang::vietnamese_syllable_ratio` once it lands in core.
+/// Share of words that are Vietnamese syllables (diacritics ignored); see
+/// [`diembao_core::lang::vietnamese_syllable_ratio`].
 pub(crate) fn vietnamese_syllable_ratio(text: &str) -> f32 {
-    let folded = fold(text);
-    let mut total = 0u32;
-    let mut ok = 0u32;
-    for w in folded.split(|c: char| !c.is_alphanumeric()) {
-        if w.is_empty() || w.bytes().any(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        total += 1;
-        if is_vi_syllable(w) {
-            ok += 1;
-        }
-    }
-    if total == 0 {
-        0.0
-    } else {
-        ok as f32 / total as f32
-    }
+    diembao_core::lang::vietnamese_syllable_ratio(text)
 }
 
 fn sample(text: &str) -> &str {
@@ -262,18 +204,6 @@ pub(crate) fn detect(text: &str, title: Option<&str>, html_lang: Option<&str>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn syllables() {
-        for w in [
-            "nguoi", "nghieng", "gi", "gia", "quyen", "khuya", "thuong", "truong", "uy", "hoa",
-        ] {
-            assert!(is_vi_syllable(w), "{w}");
-        }
-        for w in ["the_", "and", "string", "world", "xyz"] {
-            assert!(!is_vi_syllable(w), "{w}");
-        }
-    }
 
     #[test]
     fn vietnamese_with_and_without_diacritics() {

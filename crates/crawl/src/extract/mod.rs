@@ -1,14 +1,19 @@
 //! Article extraction: a pure function from fetched bytes to article fields.
 //!
 //! ```text
-//! bytes ─► decode_html (BOM / header / <meta> / chardetng, NFC)
-//!       ─► html5ever parse (scraper) ─► flat pre-order copy (dom.rs)
+//! bytes ─► charset (BOM / HTTP header / <meta> / chardetng) + decode (charset.rs)
+//!       ─► nesting cap (nesting.rs) ─► html5ever parse (scraper)
+//!       ─► flat pre-order copy with class/id hints (dom.rs, hints.rs)
 //!       ─► metadata pass (meta.rs: <head>, JSON-LD, links, feeds)
 //!       ─► text statistics + title / headline element (title.rs)
-//!       ─► boilerplate hints, unit scores, best container, cleaning (content.rs)
-//!       ─► date (metadata, <time>, visible text near the headline: dates.rs),
+//!       ─► unit scores, best container, cleaning, lede, byline (content.rs)
+//!       ─► date (JSON-LD / meta, <time>, visible text near the headline: dates.rs),
 //!          author, language (lang.rs), article-vs-listing heuristic
 //! ```
+//!
+//! Output strings (text, title, author, description) are NFC via
+//! [`diembao_core::text::clean`]; [`decode_html`] offers the decoding step on
+//! its own (whole document through `clean`).
 //!
 //! One parse and a handful of linear passes over the flattened node array;
 //! no recursion (deeply nested input cannot overflow the stack) and no I/O.
