@@ -153,7 +153,13 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// A browser's cross-site request carries another `Origin`; scripts and tools send none.
+/// Browsers that send `Sec-Fetch-Site` say directly whether the request is same-origin
+/// (they send `Origin: null` under some referrer policies, so that header alone is not
+/// enough for them).
 fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     origin.split_once("://").is_some_and(|(_, rest)| rest == host)
@@ -289,7 +295,9 @@ async fn security_headers(
     }
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        // Never to other sites (the crawled pages we link to); within the app a browser
+        // then sends its real `Origin` with a form, which the login check relies on.
+        HeaderValue::from_static("same-origin"),
     );
     response
 }

@@ -176,28 +176,43 @@ pub fn group_stories(docs: &[&DigestDoc], background: &[&DigestDoc]) -> Vec<Stor
     StoryIndex::build(docs, background, &StoryConfig::default()).groups()
 }
 
-/// Loose key of a URL for syndication links: without scheme, fragment and
-/// trailing slashes, host in lower case. Stored URLs are already
-/// canonical (`url_canon`), so no parsing is needed to compare them.
-fn url_key(url: &str) -> String {
+/// Loose form of a URL for syndication links: (host, rest) without scheme,
+/// fragment and trailing slashes; the host compares case-insensitively.
+/// Stored URLs are already canonical (`url_canon`), so no parsing is needed
+/// to compare them.
+fn url_key_parts(url: &str) -> (&str, &str) {
     let t = url.trim();
     let t = t.split_once('#').map_or(t, |(before, _)| before);
-    let lower_prefix = |p: &str| {
+    let has_prefix = |p: &str| {
         t.as_bytes()
             .get(..p.len())
             .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
     };
-    let rest = if lower_prefix("https://") {
+    let rest = if has_prefix("https://") {
         &t[8..]
-    } else if lower_prefix("http://") {
+    } else if has_prefix("http://") {
         &t[7..]
     } else {
         t
     };
     let host_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let mut key = rest[..host_end].to_ascii_lowercase();
-    key.push_str(rest[host_end..].trim_end_matches('/'));
-    key
+    (&rest[..host_end], rest[host_end..].trim_end_matches('/'))
+}
+
+/// Hash of [`url_key_parts`]; `None` for an empty URL.
+fn url_key_hash(url: &str) -> Option<u64> {
+    use std::hash::Hasher;
+    let (host, rest) = url_key_parts(url);
+    if host.is_empty() && rest.is_empty() {
+        return None;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for b in host.bytes() {
+        h.write_u8(b.to_ascii_lowercase());
+    }
+    h.write_u8(0xff);
+    h.write(rest.as_bytes());
+    Some(h.finish())
 }
 
 struct UnionFind {
@@ -511,7 +526,7 @@ impl<'a> StoryIndex<'a> {
         let mut top_keys = Vec::new();
         let mut heavy: Vec<(f32, u32)> = Vec::new();
         let mut rare_slots: Vec<usize> = Vec::new();
-        let mut dense = Vec::new();
+        let mut dense = Vec::with_capacity(feature_keys.len() / 3);
         let mut dense_first = Vec::with_capacity(n + 1);
         let t0 = order.first().map_or(0, |&d| instants[d as usize]);
         for (rank, &doc) in order.iter().enumerate() {
@@ -840,32 +855,40 @@ impl<'a> StoryIndex<'a> {
         let mut uf = UnionFind::new(n);
         let mut edges: Vec<(u32, Signal)> = Vec::new();
 
-        // 1. Syndication.
-        let mut by_url: HashMap<String, Vec<u32>> = HashMap::new();
-        for (i, d) in self.docs.iter().enumerate() {
-            let mut keys = vec![url_key(&d.canonical_url)];
-            let k = url_key(&d.url);
-            if k != keys[0] {
-                keys.push(k);
-            }
-            for k in keys {
-                if !k.is_empty() {
-                    by_url.entry(k).or_default().push(i as u32);
+        // 1. Syndication: the few URLs copied from, then every document's
+        // URLs looked up among them.
+        let mut wanted: HashMap<u64, Vec<u32>> = HashMap::new();
+        let copies: Vec<(u32, u64)> = self
+            .docs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| {
+                let key = url_key_hash(d.syndicated_from.as_deref()?)?;
+                wanted.insert(key, Vec::new());
+                Some((i as u32, key))
+            })
+            .collect();
+        if !wanted.is_empty() {
+            for (i, d) in self.docs.iter().enumerate() {
+                let canonical = url_key_hash(&d.canonical_url);
+                let own = url_key_hash(&d.url);
+                for key in [canonical, own.filter(|&k| Some(k) != canonical)]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(v) = wanted.get_mut(&key) {
+                        v.push(i as u32);
+                    }
                 }
             }
         }
         let mut syndicated_from: Vec<Option<u32>> = vec![None; n];
-        for (i, d) in self.docs.iter().enumerate() {
-            let Some(from) = d.syndicated_from.as_deref() else {
-                continue;
-            };
-            if let Some(targets) = by_url.get(&url_key(from)) {
-                for &t in targets {
-                    if t as usize != i {
-                        uf.union(i as u32, t);
-                        edges.push((i as u32, Signal::Syndication));
-                        syndicated_from[i].get_or_insert(t);
-                    }
+        for (i, key) in copies {
+            for &t in wanted.get(&key).map_or(&[][..], Vec::as_slice) {
+                if t != i {
+                    uf.union(i, t);
+                    edges.push((i, Signal::Syndication));
+                    syndicated_from[i as usize].get_or_insert(t);
                 }
             }
         }
@@ -893,9 +916,16 @@ impl<'a> StoryIndex<'a> {
 
         // Collect groups.
         let roots: Vec<u32> = (0..n as u32).map(|d| uf.find(d)).collect();
+        let mut sizes = vec![0u32; n];
+        for &r in &roots {
+            sizes[r as usize] += 1;
+        }
         let mut members: HashMap<u32, Vec<u32>> = HashMap::new();
         for &doc in &self.order {
-            members.entry(roots[doc as usize]).or_default().push(doc);
+            let root = roots[doc as usize];
+            if sizes[root as usize] >= 2 {
+                members.entry(root).or_default().push(doc);
+            }
         }
         // Originals: documents another member of their group copies.
         let mut copied = vec![false; n];
@@ -952,14 +982,21 @@ mod tests {
     #[test]
     fn loose_url_keys() {
         assert_eq!(
-            url_key(" HTTPS://Báo.VN/Tin/1.html/#top "),
-            "báo.vn/Tin/1.html"
+            url_key_parts(" HTTPS://Báo.VN/Tin/1.html/#top "),
+            ("Báo.VN", "/Tin/1.html")
         );
-        assert_eq!(url_key("http://bao.vn/a?b=1"), "bao.vn/a?b=1");
-        assert_eq!(url_key("https://bao.vn"), url_key("http://BAO.vn/"));
+        assert_eq!(url_key_parts("http://bao.vn/a?b=1"), ("bao.vn", "/a?b=1"));
+        assert_eq!(
+            url_key_hash("https://bao.vn"),
+            url_key_hash("http://BAO.vn/")
+        );
+        assert_ne!(
+            url_key_hash("https://bao.vn/A"),
+            url_key_hash("https://bao.vn/a")
+        );
         // Not a URL: still no panic inside multi-byte characters.
-        assert_eq!(url_key("𐤿X𑙠Θ"), "𐤿x𑙠Θ");
-        assert_eq!(url_key(""), "");
+        assert_eq!(url_key_parts("𐤿X𑙠Θ"), ("𐤿X𑙠Θ", ""));
+        assert_eq!(url_key_hash(" "), None);
     }
 
     #[test]
