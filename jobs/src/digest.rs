@@ -113,7 +113,7 @@ impl Env {
         let input = DigestInput {
             office: self.config.office.name.clone(),
             timezone: tz,
-            period: period.clone(),
+            period: *period,
             current,
             previous,
             health,

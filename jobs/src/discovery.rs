@@ -82,7 +82,7 @@ impl Env {
                 feeds.push((fetched.final_url.to_string(), listing.entries.len()));
             }
         }
-        feeds.sort_by(|a, b| b.1.cmp(&a.1));
+        feeds.sort_by_key(|f| std::cmp::Reverse(f.1));
 
         let mut sitemap_urls: Vec<String> = self.fetcher.robots(&base).await.sitemaps();
         for path in SITEMAP_PATHS {

@@ -14,6 +14,7 @@ mod indexer;
 mod ingest;
 pub mod mail;
 mod queue;
+mod retention;
 mod tagger;
 
 pub use crawl::{CrawlSummary, FetchPage, VisitSource};

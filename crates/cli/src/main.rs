@@ -923,6 +923,9 @@ async fn run_main(
                 if let Err(err) = env.schedule_due_sources().await {
                     tracing::error!(error = %err, "scheduler pass failed");
                 }
+                if let Err(err) = env.prune_captures().await {
+                    tracing::error!(error = %err, "capture retention pass failed");
+                }
                 if let Err(err) = env.send_alerts().await {
                     tracing::error!(error = %err, "candidate alerts failed; will retry");
                 }

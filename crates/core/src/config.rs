@@ -56,6 +56,9 @@ pub struct CrawlConfig {
     pub max_attempts: u32,
     /// How many listing pages of an `html` source are followed.
     pub max_listing_pages: usize,
+    /// Days to keep the raw captures of pages that never became violation candidates
+    /// (0: keep them all). Candidates' captures are always kept: they are evidence.
+    pub capture_retention_days: u32,
 }
 
 impl Default for CrawlConfig {
@@ -77,6 +80,7 @@ impl Default for CrawlConfig {
             max_redirects: 5,
             max_attempts: 4,
             max_listing_pages: 5,
+            capture_retention_days: 0,
         }
     }
 }

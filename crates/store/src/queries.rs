@@ -378,6 +378,49 @@ impl Store {
         Ok(active.insert(self.db()).await?.id)
     }
 
+    /// Captures older than `before` that no candidate's document points at, with whether
+    /// another (kept) capture shares their bytes. Removes their rows and the documents'
+    /// links to them; returns the paths whose files may be deleted.
+    pub async fn prune_captures(&self, before: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+        use crate::entity::candidates;
+        let kept_docs: Vec<i64> = candidates::Entity::find()
+            .select_only()
+            .column(candidates::Column::DocumentId)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let mut kept_captures: Vec<i64> = Vec::new();
+        for chunk in kept_docs.chunks(500) {
+            let ids: Vec<Option<i64>> = documents::Entity::find()
+                .select_only()
+                .column(documents::Column::RawCaptureId)
+                .filter(documents::Column::Id.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            kept_captures.extend(ids.into_iter().flatten());
+        }
+        let old = raw_captures::Entity::find()
+            .filter(raw_captures::Column::CapturedAt.lt(before))
+            .all(self.db())
+            .await?;
+        let doomed: Vec<raw_captures::Model> = old.into_iter().filter(|c| !kept_captures.contains(&c.id)).collect();
+        let mut paths = Vec::new();
+        for capture in &doomed {
+            documents::Entity::update_many()
+                .col_expr(documents::Column::RawCaptureId, Expr::value(Option::<i64>::None))
+                .filter(documents::Column::RawCaptureId.eq(capture.id))
+                .exec(self.db())
+                .await?;
+            raw_captures::Entity::delete_by_id(capture.id).exec(self.db()).await?;
+            let shared = raw_captures::Entity::find().filter(raw_captures::Column::Sha256.eq(capture.sha256.clone())).count(self.db()).await?;
+            if shared == 0 {
+                paths.push(capture.path.clone());
+            }
+        }
+        Ok(paths)
+    }
+
     pub async fn log_fetch(&self, fetch: NewFetch<'_>) -> Result<(), StoreError> {
         let active = fetch_log::ActiveModel {
             source_id: Set(fetch.source_id),

@@ -246,7 +246,6 @@ pub fn search_page(
             let _ = write!(body, "<p class=\"error\">Truy vấn không hợp lệ: {}</p>", esc(&message));
         }
         Some(Ok(results)) => {
-            let limit = params.limit.unwrap_or(20).clamp(1, 100);
             let offset = params.offset.unwrap_or(0).min(10_000);
             body.push_str("<div class=\"layout\"><section>");
             if results.total == 0 {
@@ -277,7 +276,6 @@ pub fn search_page(
                     snippet = hit.snippet,
                 );
             }
-            let _ = limit;
             pager(&mut body, params, results.total);
             body.push_str("</section><aside class=\"facets\">");
             let facets = &results.facets;

@@ -211,6 +211,16 @@ pub fn document() -> Value {
             }}),
         ),
         (
+            "Case",
+            json!({"type": "object", "properties": {
+                "id": {"type": "integer"}, "title": {"type": "string"}, "summary": nullable("string"), "legal_basis": nullable("string"),
+                "status": {"type": "string", "enum": ["draft", "approved", "handed_over", "acknowledged", "closed"]},
+                "created_by": {"type": "string"}, "approved_by": nullable("string"), "handed_to": nullable("string"),
+                "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+                "items": {"type": "integer"}, "download": {"type": "string"}
+            }}),
+        ),
+        (
             "User",
             json!({"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "role": {"type": "string"}, "disabled": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"}}}),
         ),
@@ -355,6 +365,26 @@ pub fn document() -> Value {
                     "responses": answers(schema_ref("Upserted"), "admin", &[("400", "Bad name, role or password.")])
                 }
             }),
+        ),
+        (
+            "/api/cases",
+            json!({"get": {
+                "summary": "Case files: a liaison sees the cases handed over to them; reviewers and admins see all.",
+                "responses": answers(array_of("Case"), "liaison, reviewer or admin", &[])
+            }}),
+        ),
+        (
+            "/api/cases/{id}/download",
+            json!({"get": {
+                "summary": "The case file (zip: items, captures, custody log); each download is recorded in the custody log.",
+                "parameters": [path_param("id", "Case id.")],
+                "responses": {
+                    "200": {"description": "The case file.", "content": {"application/zip": {"schema": {"type": "string", "contentMediaType": "application/zip"}}}},
+                    "401": {"description": "No session: sign in first.", "content": {"application/json": {"schema": schema_ref("Error")}}},
+                    "403": {"description": "The role may not see cases.", "content": {"application/json": {"schema": schema_ref("Error")}}},
+                    "404": {"description": "No such case (or not handed over to this liaison).", "content": {"application/json": {"schema": schema_ref("Error")}}}
+                }
+            }}),
         ),
     ];
     let mut doc = json!({

@@ -34,6 +34,8 @@ mod tests;
 
 use std::collections::{HashMap, HashSet};
 
+use stories::FastMap;
+
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -294,6 +296,7 @@ pub fn build_digest(input: &DigestInput) -> Digest {
 
 /// [`build_digest`] with explicit story-grouping settings.
 pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
+    let c00 = stories::cpu_now();
     let tz = input.timezone;
     let period = input.period;
     let previous_period = period.previous();
@@ -328,7 +331,7 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
     let previous: Vec<&DigestDoc> = prev_idx.iter().map(|&i| &input.previous[i]).collect();
 
     // Sources.
-    let mut counts: HashMap<&str, (u64, u64, u64)> = HashMap::new();
+    let mut counts: FastMap<&str, (u64, u64, u64)> = FastMap::default();
     for d in &current {
         let e = counts.entry(d.source.as_str()).or_default();
         e.0 += 1;
@@ -345,7 +348,7 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
         b.1.cmp(&a.1)
             .then_with(|| name_key(a.0).cmp(&name_key(b.0)))
     });
-    let source_rank: HashMap<&str, usize> = source_list
+    let source_rank: FastMap<&str, usize> = source_list
         .iter()
         .enumerate()
         .map(|(i, s)| (s.0, i))
@@ -380,7 +383,7 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
         .collect();
 
     // Kinds.
-    let mut kinds: HashMap<&str, u64> = HashMap::new();
+    let mut kinds: FastMap<&str, u64> = FastMap::default();
     for d in &current {
         *kinds.entry(d.kind.as_str()).or_default() += 1;
     }
@@ -393,6 +396,7 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
         .collect();
     kinds.sort_by(|a, b| a.kind.cmp(&b.kind));
 
+    eprintln!("C pre {:.2}", stories::cpu_now() - c00);
     // Stories.
     let index = StoryIndex::build(&current, &previous, config);
     let mut stories: Vec<(usize, usize, Story)> = index
@@ -419,6 +423,7 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
     stories.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
     let stories: Vec<Story> = stories.into_iter().map(|s| s.2).collect();
 
+    eprintln!("C stories-done {:.2}", stories::cpu_now() - c00);
     // Flagged.
     let mut categories: HashMap<String, (u64, u64)> = HashMap::new();
     let mut flagged_documents = 0;
@@ -478,7 +483,11 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
     flagged_items.truncate(MAX_FLAGGED_ITEMS);
 
     // Topics.
-    let by_id: HashMap<i64, &DigestDoc> = current.iter().map(|d| (d.id, *d)).collect();
+    let by_id: FastMap<i64, &DigestDoc> = if input.topics.is_empty() {
+        FastMap::default()
+    } else {
+        current.iter().map(|d| (d.id, *d)).collect()
+    };
     let topics = input
         .topics
         .iter()
@@ -502,6 +511,7 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
         })
         .collect();
 
+    eprintln!("C all {:.2}", stories::cpu_now() - c00);
     let mut health = input.health.clone();
     health.sort_by(|a, b| {
         b.failing

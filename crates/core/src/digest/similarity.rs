@@ -399,7 +399,7 @@ pub fn bottom_k(shingles: impl Iterator<Item = u64>) -> Vec<u32> {
 pub fn bottom_k_into(shingles: &[u64], scratch: &mut Vec<u32>, out: &mut Vec<u32>) {
     scratch.clear();
     scratch.extend(shingles.iter().map(|&h| (h >> 32) as u32));
-    let keep = SKETCH_SIZE * 2;
+    let keep = SKETCH_SIZE + SKETCH_SIZE / 4;
     if scratch.len() > keep {
         // Partial selection first; the extra slots absorb duplicates.
         scratch.select_nth_unstable(keep - 1);

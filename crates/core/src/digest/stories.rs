@@ -251,6 +251,58 @@ impl UnionFind {
     }
 }
 
+/// A fast, deterministic hasher for maps keyed by source names, ids and
+/// indices (trusted, small sets), after FxHash.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub(crate) type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
 /// Signatures and term vectors of a set of documents, ready for grouping.
 pub struct StoryIndex<'a> {
     docs: &'a [&'a DigestDoc],
@@ -427,12 +479,13 @@ impl<'a> StoryIndex<'a> {
         config: &StoryConfig,
     ) -> Self {
         let n = docs.len();
+        let c0 = cpu_now();
         let stop = stopword_hashes();
         let instants: Vec<i64> = docs.iter().map(|d| d.instant().timestamp()).collect();
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.sort_by_key(|&i| (instants[i as usize], docs[i as usize].id, i));
 
-        let mut source_ids: HashMap<&str, u32> = HashMap::new();
+        let mut source_ids: FastMap<&str, u32> = FastMap::default();
         let sources: Vec<u32> = docs
             .iter()
             .map(|d| {
@@ -497,6 +550,8 @@ impl<'a> StoryIndex<'a> {
             feature_offsets.push(feature_keys.len() as u32);
         }
 
+        eprintln!("C features {:.2}", cpu_now() - c0);
+        let c0 = cpu_now();
         // Background: an evenly spaced sample, only for document frequencies.
         // About 12 bytes per word covers the prefix the vectors use.
         let background_bytes = (config.body_words * 12).min(config.max_text_bytes);
@@ -516,6 +571,8 @@ impl<'a> StoryIndex<'a> {
             }
         }
 
+        eprintln!("C background {:.2}", cpu_now() - c0);
+        let c0 = cpu_now();
         // Weights, divided by the norm; each document's heaviest common
         // bigrams; and the postings of the rarer ones, in publication order.
         let total = (n + background_n) as f32 + config.pseudo_docs;
@@ -526,6 +583,7 @@ impl<'a> StoryIndex<'a> {
         let mut top_keys = Vec::new();
         let mut heavy: Vec<(f32, u32)> = Vec::new();
         let mut rare_slots: Vec<usize> = Vec::new();
+        let mut dfs: Vec<u32> = Vec::new();
         let mut dense = Vec::with_capacity(feature_keys.len() / 3);
         let mut dense_first = Vec::with_capacity(n + 1);
         let t0 = order.first().map_or(0, |&d| instants[d as usize]);
@@ -535,9 +593,12 @@ impl<'a> StoryIndex<'a> {
             let mut norm = 0f32;
             heavy.clear();
             rare_slots.clear();
+            // Gather the counts first: independent loads overlap.
+            dfs.clear();
+            dfs.extend(feature_keys[s..e].iter().map(|&key| df.get(key)));
             for k in s..e {
                 let key = feature_keys[k];
-                let d = df.get(key);
+                let d = dfs[k - s];
                 let idf = small_idf
                     .get(d as usize)
                     .copied()
@@ -585,6 +646,7 @@ impl<'a> StoryIndex<'a> {
         }
         dense_first.push(dense.len() as u32);
         drop(df);
+        eprintln!("C weights {:.2}", cpu_now() - c0);
 
         Self {
             docs,
@@ -910,17 +972,22 @@ impl<'a> StoryIndex<'a> {
                 }
             }
         } else {
+            let c0 = cpu_now();
             self.accumulate_rare(&mut |a, b| link(&mut uf, a, b));
+            eprintln!("C accumulate {:.2}", cpu_now() - c0);
+            let c0 = cpu_now();
             self.walk_neighbours(&mut |a, b| link(&mut uf, a, b));
+            eprintln!("C walk {:.2}", cpu_now() - c0);
         }
 
+        let c0 = cpu_now();
         // Collect groups.
         let roots: Vec<u32> = (0..n as u32).map(|d| uf.find(d)).collect();
         let mut sizes = vec![0u32; n];
         for &r in &roots {
             sizes[r as usize] += 1;
         }
-        let mut members: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut members: FastMap<u32, Vec<u32>> = FastMap::default();
         for &doc in &self.order {
             let root = roots[doc as usize];
             if sizes[root as usize] >= 2 {
@@ -964,6 +1031,7 @@ impl<'a> StoryIndex<'a> {
                 }
             })
             .collect();
+        eprintln!("C collect {:.2}", cpu_now() - c0);
         groups.sort_by_key(|g| {
             (
                 self.instants[g.members[0]],
@@ -1010,3 +1078,6 @@ mod tests {
         }
     }
 }
+
+#[allow(dead_code)]
+pub(crate) fn cpu_now() -> f64 { let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default(); let r = s.rsplit_once(')').map(|x| x.1).unwrap_or(""); let f: Vec<&str> = r.split_whitespace().collect(); (f.get(11).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0) + f.get(12).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0)) / 100.0 }
