@@ -124,7 +124,14 @@ fn vn(t: DateTime<Utc>) -> DateTime<FixedOffset> {
     t.with_timezone(&diembao_core::document::vietnam_offset())
 }
 
-fn make_docs(n: usize, week_start: DateTime<Utc>, seed: u64, vocab: &Vocab) -> Vec<DigestDoc> {
+/// Documents and their true story labels (the story retold, the original
+/// of a copy, or the document itself).
+fn make_docs(
+    n: usize,
+    week_start: DateTime<Utc>,
+    seed: u64,
+    vocab: &Vocab,
+) -> (Vec<DigestDoc>, Vec<u64>) {
     let mut rng = Rng(seed);
     let stories: Vec<(Vec<String>, i64)> = (0..1500)
         .map(|_| {
@@ -133,7 +140,9 @@ fn make_docs(n: usize, week_start: DateTime<Utc>, seed: u64, vocab: &Vocab) -> V
         })
         .collect();
     let mut docs: Vec<DigestDoc> = Vec::with_capacity(n);
+    let mut labels: Vec<u64> = Vec::with_capacity(n);
     for i in 0..n {
+        let mut label = 1_000_000 + i as u64;
         let source = rng.below(60);
         let mut text = String::new();
         let mut title = String::new();
@@ -142,11 +151,13 @@ fn make_docs(n: usize, week_start: DateTime<Utc>, seed: u64, vocab: &Vocab) -> V
         let mut syndicated_from = None;
         if roll < 8 || i % 250 == 0 {
             // A retelling: runs of the story's sequence with filler.
-            let (seq, t) = if i % 250 == 0 {
-                &stories[0]
+            let story = if i % 250 == 0 {
+                0
             } else {
-                &stories[rng.below(stories.len())]
+                rng.below(stories.len())
             };
+            label = story as u64;
+            let (seq, t) = &stories[story];
             at = (t + rng.below(2 * 86400) as i64).min(7 * 86400 - 1);
             title.push_str(&seq[..8].join(" "));
             for _ in 0..10 {
@@ -159,6 +170,7 @@ fn make_docs(n: usize, week_start: DateTime<Utc>, seed: u64, vocab: &Vocab) -> V
         } else if roll < 9 && !docs.is_empty() {
             // A verbatim syndicated copy of an earlier document.
             let j = rng.below(docs.len());
+            label = labels[j];
             title = docs[j].title.clone();
             text = format!("{}\n\nTheo nguồn {}", docs[j].text, docs[j].source);
             syndicated_from = Some(docs[j].canonical_url.clone());
@@ -204,8 +216,9 @@ fn make_docs(n: usize, week_start: DateTime<Utc>, seed: u64, vocab: &Vocab) -> V
             candidate_status: (!tags.is_empty()).then(|| "open".to_owned()),
             tags,
         });
+        labels.push(label);
     }
-    docs
+    (docs, labels)
 }
 
 /// CPU time of this thread (user + system), from /proc; `None` elsewhere.
@@ -236,8 +249,13 @@ fn main() {
     let t = Instant::now();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let vocab = Vocab::new(8000, &mut rng);
-    let current = make_docs(n, start, 11, &vocab);
-    let previous = make_docs(n, prev_start, 10, &vocab);
+    let (current, labels) = make_docs(n, start, 11, &vocab);
+    let (previous, _) = make_docs(n, prev_start, 10, &vocab);
+    let label_of: std::collections::HashMap<String, u64> = current
+        .iter()
+        .zip(&labels)
+        .map(|(d, &l)| (d.url.clone(), l))
+        .collect();
     let bytes: usize = current.iter().map(|d| d.text.len() + d.title.len()).sum();
     eprintln!(
         "generated {} + {} documents ({:.1} MB of text this week) in {:.2?}",
@@ -293,6 +311,29 @@ fn main() {
         digest = Some(d);
     }
     let Some(d) = digest else { return };
+    // Pairwise agreement with the generation labels.
+    let pairs = |n: u64| n * n.saturating_sub(1) / 2;
+    let mut truth: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+    for &l in &labels {
+        *truth.entry(l).or_default() += 1;
+    }
+    let true_pairs: u64 = truth.values().map(|&c| pairs(c)).sum();
+    let (mut predicted, mut correct) = (0u64, 0u64);
+    for s in &d.stories {
+        predicted += pairs(s.urls.len() as u64);
+        let mut by_label: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+        for u in &s.urls {
+            *by_label
+                .entry(label_of.get(u).copied().unwrap_or(u64::MAX))
+                .or_default() += 1;
+        }
+        correct += by_label.values().map(|&c| pairs(c)).sum::<u64>();
+    }
+    println!(
+        "grouping vs generation labels: pair precision {:.3}, pair recall {:.3} ({correct} of {predicted} predicted pairs, {true_pairs} true pairs)",
+        correct as f64 / predicted.max(1) as f64,
+        correct as f64 / true_pairs.max(1) as f64
+    );
     let sizes = {
         let mut v: Vec<usize> = d.stories.iter().map(|s| s.urls.len()).collect();
         v.sort_unstable();

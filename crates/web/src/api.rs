@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use diembao_store::entity::{candidates, documents, raw_captures};
+use diembao_store::entity::{candidates, documents, raw_captures, rule_sets};
 use diembao_store::{
     Candidate, CandidateFilter, Document, MatchRow, Source, StoreError, published_with_offset,
 };
@@ -709,6 +709,8 @@ pub(crate) async fn api_add_source(
 
 pub(crate) struct RuleVersionRow {
     pub version: diembao_store::RuleVersion,
+    /// The name of its rule set (the file name it was imported from).
+    pub set: String,
     pub active: bool,
 }
 
@@ -721,6 +723,12 @@ pub(crate) async fn load_rule_versions(state: &AppState) -> Result<Vec<RuleVersi
         .iter()
         .map(|v| v.id)
         .collect();
+    let sets: std::collections::HashMap<i64, String> = rule_sets::Entity::find()
+        .all(state.env.store.db())
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
     let mut rows: Vec<RuleVersionRow> = state
         .env
         .store
@@ -729,6 +737,7 @@ pub(crate) async fn load_rule_versions(state: &AppState) -> Result<Vec<RuleVersi
         .into_iter()
         .map(|version| RuleVersionRow {
             active: active.contains(&version.id),
+            set: sets.get(&version.rule_set_id).cloned().unwrap_or_default(),
             version,
         })
         .collect();
@@ -741,6 +750,7 @@ fn rule_version_json(row: &RuleVersionRow) -> Value {
     json!({
         "id": v.id,
         "rule_set_id": v.rule_set_id,
+        "rule_set": row.set,
         "version": v.version,
         "sha256": v.sha256,
         "imported_by": v.imported_by,

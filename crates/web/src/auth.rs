@@ -11,9 +11,9 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 
@@ -23,11 +23,18 @@ pub const SESSION_HOURS: i64 = 12;
 /// Hashes a password (argon2id, random salt) in PHC string form.
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// A fresh random token (256 bits, hex).
@@ -63,7 +70,10 @@ pub fn session_cookie(token: &str, secure: bool) -> String {
 }
 
 pub fn clear_cookie(secure: bool) -> String {
-    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}", if secure { "; Secure" } else { "" })
+    format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
 }
 
 /// What each role may do.
@@ -100,12 +110,15 @@ const WINDOW: Duration = Duration::from_secs(15 * 60);
 impl LoginLimiter {
     pub fn blocked(&self, ip: IpAddr, user: &str) -> bool {
         let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&(ip, user.to_string())).is_some_and(|(n, since)| *n >= MAX_FAILURES && since.elapsed() < WINDOW)
+        map.get(&(ip, user.to_string()))
+            .is_some_and(|(n, since)| *n >= MAX_FAILURES && since.elapsed() < WINDOW)
     }
 
     pub fn failed(&self, ip: IpAddr, user: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map.entry((ip, user.to_string())).or_insert((0, Instant::now()));
+        let entry = map
+            .entry((ip, user.to_string()))
+            .or_insert((0, Instant::now()));
         if entry.1.elapsed() >= WINDOW {
             *entry = (0, Instant::now());
         }
@@ -116,7 +129,10 @@ impl LoginLimiter {
     }
 
     pub fn succeeded(&self, ip: IpAddr, user: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(&(ip, user.to_string()));
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(ip, user.to_string()));
     }
 }
 
@@ -135,7 +151,10 @@ mod tests {
         assert_eq!(token.len(), 64);
         assert_ne!(token, random_token());
         let mut headers = HeaderMap::new();
-        headers.insert(axum::http::header::COOKIE, format!("a=b; {COOKIE}={token}").parse().expect("header"));
+        headers.insert(
+            axum::http::header::COOKIE,
+            format!("a=b; {COOKIE}={token}").parse().expect("header"),
+        );
         assert_eq!(session_token(&headers), Some(token));
     }
 

@@ -77,7 +77,13 @@ fn menu(viewer: &Viewer) -> String {
     let role = viewer.role.as_str();
     let mut items: Vec<(&str, &str)> = Vec::new();
     if allowed(role, Action::Read) {
-        items.extend([("/search", "Tìm kiếm"), ("/review", "Xét duyệt"), ("/digests", "Bản tin"), ("/sources", "Nguồn tin"), ("/rules", "Quy tắc")]);
+        items.extend([
+            ("/search", "Tìm kiếm"),
+            ("/review", "Xét duyệt"),
+            ("/digests", "Bản tin"),
+            ("/sources", "Nguồn tin"),
+            ("/rules", "Quy tắc"),
+        ]);
     }
     if allowed(role, Action::Admin) {
         items.push(("/users", "Người dùng"));
@@ -85,7 +91,10 @@ fn menu(viewer: &Viewer) -> String {
     if items.is_empty() {
         return String::new();
     }
-    let links: String = items.iter().map(|(href, label)| format!("<a href=\"{href}\">{label}</a>")).collect();
+    let links: String = items
+        .iter()
+        .map(|(href, label)| format!("<a href=\"{href}\">{label}</a>"))
+        .collect();
     format!("<nav class=\"menu\" aria-label=\"Trang\">{links}</nav>")
 }
 
@@ -94,7 +103,13 @@ pub(crate) fn page(office: &str, viewer: Option<&Viewer>, title: &str, body: &st
 }
 
 /// A page of the app. `wide` pages (search, review) use more of the screen.
-pub(crate) fn page_with(office: &str, viewer: Option<&Viewer>, title: &str, body: &str, wide: bool) -> String {
+pub(crate) fn page_with(
+    office: &str,
+    viewer: Option<&Viewer>,
+    title: &str,
+    body: &str,
+    wide: bool,
+) -> String {
     let account = match viewer {
         Some(v) if !v.csrf.is_empty() => format!(
             "<form class=\"account\" method=\"post\" action=\"/logout\"><span>{} ({})</span><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Đăng xuất</button></form>",
@@ -106,7 +121,11 @@ pub(crate) fn page_with(office: &str, viewer: Option<&Viewer>, title: &str, body
         None => String::new(),
     };
     let nav = viewer.map(menu).unwrap_or_default();
-    let main = if wide { "<main class=\"wide\">" } else { "<main>" };
+    let main = if wide {
+        "<main class=\"wide\">"
+    } else {
+        "<main>"
+    };
     format!(
         "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>{title} – diembao</title><link rel=\"stylesheet\" href=\"/static/app.css\"><script src=\"/static/app.js\" defer></script></head>\
@@ -117,7 +136,9 @@ pub(crate) fn page_with(office: &str, viewer: Option<&Viewer>, title: &str, body
 }
 
 pub fn login_page(office: &str, error: Option<&str>) -> String {
-    let error = error.map(|e| format!("<p class=\"error\">{}</p>", esc(e))).unwrap_or_default();
+    let error = error
+        .map(|e| format!("<p class=\"error\">{}</p>", esc(e)))
+        .unwrap_or_default();
     let body = format!(
         "<h2>Đăng nhập</h2>{error}<form class=\"login\" method=\"post\" action=\"/login\">\
          <label>Tên đăng nhập <input name=\"user\" autocomplete=\"username\" required autofocus></label>\
@@ -128,7 +149,12 @@ pub fn login_page(office: &str, error: Option<&str>) -> String {
 }
 
 pub fn message_page(office: &str, title: &str, message: &str) -> String {
-    page(office, None, title, &format!("<h2>{}</h2><p>{}</p>", esc(title), esc(message)))
+    page(
+        office,
+        None,
+        title,
+        &format!("<h2>{}</h2><p>{}</p>", esc(title), esc(message)),
+    )
 }
 
 /// A `/search` URL with `params`, changed by `set` (an empty value drops the field).
@@ -145,7 +171,11 @@ fn search_url(params: &SearchParams, set: &[(&str, &str)]) -> String {
     ];
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in current {
-        let value = set.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_string()).or(value);
+        let value = set
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| (*v).to_string())
+            .or(value);
         if let Some(value) = value.filter(|v| !v.is_empty()) {
             query.append_pair(name, &value);
         }
@@ -156,8 +186,15 @@ fn search_url(params: &SearchParams, set: &[(&str, &str)]) -> String {
 /// Monday and Sunday of an ISO week label (`2023-W11`).
 fn week_days(label: &str) -> Option<(String, String)> {
     let (year, week) = label.split_once("-W")?;
-    let monday = chrono::NaiveDate::from_isoywd_opt(year.parse().ok()?, week.parse().ok()?, chrono::Weekday::Mon)?;
-    Some((monday.to_string(), (monday + chrono::Duration::days(6)).to_string()))
+    let monday = chrono::NaiveDate::from_isoywd_opt(
+        year.parse().ok()?,
+        week.parse().ok()?,
+        chrono::Weekday::Mon,
+    )?;
+    Some((
+        monday.to_string(),
+        (monday + chrono::Duration::days(6)).to_string(),
+    ))
 }
 
 fn facet_list(body: &mut String, title: &str, entries: &[(String, u64, Option<String>)]) {
@@ -168,10 +205,19 @@ fn facet_list(body: &mut String, title: &str, entries: &[(String, u64, Option<St
     for (label, count, href) in entries {
         match href {
             Some(href) => {
-                let _ = write!(body, "<li><a href=\"{}\">{}</a><span class=\"n\">{count}</span></li>", esc(href), esc(label));
+                let _ = write!(
+                    body,
+                    "<li><a href=\"{}\">{}</a><span class=\"n\">{count}</span></li>",
+                    esc(href),
+                    esc(label)
+                );
             }
             None => {
-                let _ = write!(body, "<li><span>{}</span><span class=\"n\">{count}</span></li>", esc(label));
+                let _ = write!(
+                    body,
+                    "<li><span>{}</span><span class=\"n\">{count}</span></li>",
+                    esc(label)
+                );
             }
         }
     }
@@ -213,7 +259,12 @@ fn pager(body: &mut String, params: &SearchParams, total: usize) {
     body.push_str("<nav class=\"pager\" aria-label=\"Trang kết quả\">");
     let link = |body: &mut String, page: usize, label: &str| {
         let offset = (page * limit).to_string();
-        let _ = write!(body, "<a href=\"{}\">{}</a>", esc(&search_url(params, &[("offset", &offset)])), esc(label));
+        let _ = write!(
+            body,
+            "<a href=\"{}\">{}</a>",
+            esc(&search_url(params, &[("offset", &offset)])),
+            esc(label)
+        );
     };
     if current > 0 {
         link(body, current - 1, "← Trước");

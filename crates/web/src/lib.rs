@@ -56,7 +56,12 @@ pub struct Viewer {
 
 pub fn router(env: Env, access: Access) -> Router {
     let office: Arc<str> = env.config.office.name.clone().into();
-    let state = AppState { env, office, access, limiter: Arc::new(auth::LoginLimiter::default()) };
+    let state = AppState {
+        env,
+        office,
+        access,
+        limiter: Arc::new(auth::LoginLimiter::default()),
+    };
     Router::new()
         .route("/", get(|| async { Redirect::to("/search") }))
         .route("/login", get(login_page).post(login_form))
@@ -70,7 +75,10 @@ pub fn router(env: Env, access: Access) -> Router {
         .route("/api/cases", get(api_cases))
         .route("/api/cases/{id}/download", get(api_case_download))
         .merge(pages::routes())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf_guard,
+        ))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }
@@ -84,24 +92,37 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "web UI listening");
-    axum::serve(listener, router(env, access).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(env, access).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// The default access for an address: sessions, with `Secure` cookies unless on loopback.
 pub fn sessions_for(addr: SocketAddr) -> Access {
-    Access::Sessions { secure_cookies: !addr.ip().is_loopback() }
+    Access::Sessions {
+        secure_cookies: !addr.ip().is_loopback(),
+    }
 }
 
 impl AppState {
     pub async fn viewer(&self, headers: &HeaderMap) -> Option<Viewer> {
         match &self.access {
-            Access::Open { user, role } => Some(Viewer { name: user.clone(), role: role.clone(), csrf: String::new() }),
+            Access::Open { user, role } => Some(Viewer {
+                name: user.clone(),
+                role: role.clone(),
+                csrf: String::new(),
+            }),
             Access::Sessions { .. } => {
                 let token = auth::session_token(headers)?;
                 match self.env.store.session(&auth::token_hash(&token)).await {
-                    Ok(Some((session, user))) => Some(Viewer { name: user.name, role: user.role, csrf: session.csrf }),
+                    Ok(Some((session, user))) => Some(Viewer {
+                        name: user.name,
+                        role: user.role,
+                        csrf: session.csrf,
+                    }),
                     Ok(None) => None,
                     Err(err) => {
                         tracing::error!(error = %err, "session lookup failed");
@@ -113,14 +134,26 @@ impl AppState {
     }
 
     fn secure_cookies(&self) -> bool {
-        matches!(self.access, Access::Sessions { secure_cookies: true })
+        matches!(
+            self.access,
+            Access::Sessions {
+                secure_cookies: true
+            }
+        )
     }
 }
 
 /// Refuses a state-changing request without the session's CSRF token (except the login
 /// itself, which has no session yet and is guarded by SameSite cookies and the origin).
-async fn csrf_guard(State(state): State<AppState>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+async fn csrf_guard(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     let path = request.uri().path();
     if safe || matches!(state.access, Access::Open { .. }) {
         return next.run(request).await;
@@ -134,18 +167,28 @@ async fn csrf_guard(State(state): State<AppState>, request: axum::extract::Reque
     let Some(viewer) = state.viewer(request.headers()).await else {
         return (StatusCode::UNAUTHORIZED, "sign in first\n").into_response();
     };
-    let header_token = request.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let header_token = request
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, 1024 * 1024).await {
         Ok(bytes) => bytes,
         Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request too large\n").into_response(),
     };
-    let form_token = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
+    let form_token = url::form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.into_owned());
     let presented = header_token.or(form_token).unwrap_or_default();
     if presented.is_empty() || !constant_time_eq(presented.as_bytes(), viewer.csrf.as_bytes()) {
         return (StatusCode::FORBIDDEN, "missing or wrong CSRF token\n").into_response();
     }
-    next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await
+    next.run(axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::from(bytes),
+    ))
+    .await
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -160,9 +203,16 @@ fn same_origin(headers: &HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return matches!(site, "same-origin" | "none");
     }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    origin.split_once("://").is_some_and(|(_, rest)| rest == host)
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest == host)
 }
 
 #[derive(Deserialize)]
@@ -190,7 +240,13 @@ async fn do_login(state: &AppState, ip: std::net::IpAddr, form: &LoginForm) -> L
     if state.limiter.blocked(ip, &form.user) {
         return LoginOutcome::Limited;
     }
-    let user = state.env.store.user_by_name(form.user.trim()).await.ok().flatten();
+    let user = state
+        .env
+        .store
+        .user_by_name(form.user.trim())
+        .await
+        .ok()
+        .flatten();
     let password = form.password.clone();
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let valid = tokio::task::spawn_blocking(move || {
@@ -207,66 +263,144 @@ async fn do_login(state: &AppState, ip: std::net::IpAddr, form: &LoginForm) -> L
     let token = auth::random_token();
     let csrf = auth::random_token();
     let expires = Utc::now() + chrono::Duration::hours(auth::SESSION_HOURS);
-    if let Err(err) = state.env.store.create_session(user.id, &auth::token_hash(&token), &csrf, expires).await {
+    if let Err(err) = state
+        .env
+        .store
+        .create_session(user.id, &auth::token_hash(&token), &csrf, expires)
+        .await
+    {
         tracing::error!(error = %err, "cannot store session");
         return LoginOutcome::Refused;
     }
-    let _ = state.env.store.audit(&user.name, "login", "user", Some(user.id), serde_json::json!({"ip": ip.to_string()})).await;
+    let _ = state
+        .env
+        .store
+        .audit(
+            &user.name,
+            "login",
+            "user",
+            Some(user.id),
+            serde_json::json!({"ip": ip.to_string()}),
+        )
+        .await;
     LoginOutcome::Ok {
         cookie: auth::session_cookie(&token, state.secure_cookies()),
-        viewer: Viewer { name: user.name, role: user.role, csrf },
+        viewer: Viewer {
+            name: user.name,
+            role: user.role,
+            csrf,
+        },
     }
 }
 
-async fn login_form(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Form(form): Form<LoginForm>) -> Response {
+async fn login_form(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<LoginForm>,
+) -> Response {
     match do_login(&state, peer.ip(), &form).await {
-        LoginOutcome::Ok { cookie, .. } => {
-            (StatusCode::SEE_OTHER, [(header::SET_COOKIE, cookie), (header::LOCATION, "/search".to_string())]).into_response()
-        }
-        LoginOutcome::Refused => {
-            (StatusCode::UNAUTHORIZED, Html(html::login_page(&state.office, Some("Sai tên đăng nhập hoặc mật khẩu.")))).into_response()
-        }
+        LoginOutcome::Ok { cookie, .. } => (
+            StatusCode::SEE_OTHER,
+            [
+                (header::SET_COOKIE, cookie),
+                (header::LOCATION, "/search".to_string()),
+            ],
+        )
+            .into_response(),
+        LoginOutcome::Refused => (
+            StatusCode::UNAUTHORIZED,
+            Html(html::login_page(
+                &state.office,
+                Some("Sai tên đăng nhập hoặc mật khẩu."),
+            )),
+        )
+            .into_response(),
         LoginOutcome::Limited => (
             StatusCode::TOO_MANY_REQUESTS,
-            Html(html::login_page(&state.office, Some("Đăng nhập sai quá nhiều lần, vui lòng thử lại sau 15 phút."))),
+            Html(html::login_page(
+                &state.office,
+                Some("Đăng nhập sai quá nhiều lần, vui lòng thử lại sau 15 phút."),
+            )),
         )
             .into_response(),
     }
 }
 
-async fn api_login(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Json(form): Json<LoginForm>) -> Response {
+async fn api_login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(form): Json<LoginForm>,
+) -> Response {
     match do_login(&state, peer.ip(), &form).await {
         LoginOutcome::Ok { cookie, viewer } => (
             [(header::SET_COOKIE, cookie)],
-            Json(serde_json::json!({"user": viewer.name, "role": viewer.role, "csrf": viewer.csrf})),
+            Json(
+                serde_json::json!({"user": viewer.name, "role": viewer.role, "csrf": viewer.csrf}),
+            ),
         )
             .into_response(),
-        LoginOutcome::Refused => (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": "wrong user or password"}))).into_response(),
-        LoginOutcome::Limited => {
-            (StatusCode::TOO_MANY_REQUESTS, Json(serde_json::json!({"error": "too many failed logins; try again later"}))).into_response()
-        }
+        LoginOutcome::Refused => (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"error": "wrong user or password"})),
+        )
+            .into_response(),
+        LoginOutcome::Limited => (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(serde_json::json!({"error": "too many failed logins; try again later"})),
+        )
+            .into_response(),
     }
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = auth::session_token(&headers) {
-        let _ = state.env.store.delete_session(&auth::token_hash(&token)).await;
+        let _ = state
+            .env
+            .store
+            .delete_session(&auth::token_hash(&token))
+            .await;
     }
-    (StatusCode::SEE_OTHER, [(header::SET_COOKIE, auth::clear_cookie(state.secure_cookies())), (header::LOCATION, "/login".to_string())])
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (
+                header::SET_COOKIE,
+                auth::clear_cookie(state.secure_cookies()),
+            ),
+            (header::LOCATION, "/login".to_string()),
+        ],
+    )
         .into_response()
 }
 
 /// The signed-in viewer allowed `action`, or the response refusing the request.
-async fn require(state: &AppState, headers: &HeaderMap, action: auth::Action, api: bool) -> Result<Viewer, Response> {
+async fn require(
+    state: &AppState,
+    headers: &HeaderMap,
+    action: auth::Action,
+    api: bool,
+) -> Result<Viewer, Response> {
     match state.viewer(headers).await {
         Some(viewer) if auth::allowed(&viewer.role, action) => Ok(viewer),
-        Some(_) if api => Err((StatusCode::FORBIDDEN, Json(serde_json::json!({"error": "not allowed for your role"}))).into_response()),
-        Some(_) => Err((
+        Some(_) if api => Err((
             StatusCode::FORBIDDEN,
-            Html(html::message_page(&state.office, "Không có quyền", "Vai trò của bạn không được phép xem trang này.")),
+            Json(serde_json::json!({"error": "not allowed for your role"})),
         )
             .into_response()),
-        None if api => Err((StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": "sign in first"}))).into_response()),
+        Some(_) => Err((
+            StatusCode::FORBIDDEN,
+            Html(html::message_page(
+                &state.office,
+                "Không có quyền",
+                "Vai trò của bạn không được phép xem trang này.",
+            )),
+        )
+            .into_response()),
+        None if api => Err((
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"error": "sign in first"})),
+        )
+            .into_response()),
         None => Err(Redirect::to("/login").into_response()),
     }
 }
@@ -372,7 +506,11 @@ async fn run_search(
         })
 }
 
-async fn api_search(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<SearchParams>) -> Response {
+async fn api_search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<SearchParams>,
+) -> Response {
     if let Err(refused) = require(&state, &headers, auth::Action::Read, true).await {
         return refused;
     }
@@ -384,7 +522,11 @@ async fn api_search(State(state): State<AppState>, headers: HeaderMap, Query(par
     }
 }
 
-async fn search_page(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<SearchParams>) -> Response {
+async fn search_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<SearchParams>,
+) -> Response {
     let viewer = match require(&state, &headers, auth::Action::Read, false).await {
         Ok(viewer) => viewer,
         Err(refused) => return refused,
@@ -425,15 +567,26 @@ async fn css() -> Response {
 
 /// Who may see cases: a liaison (only those handed to them: `Some(name)`), or a reviewer
 /// or admin (all: `None`).
-async fn case_viewer(state: &AppState, headers: &HeaderMap) -> Result<(Viewer, Option<String>), Response> {
+async fn case_viewer(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Viewer, Option<String>), Response> {
     match state.viewer(headers).await {
-        None => Err((StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": "sign in first"}))).into_response()),
+        None => Err((
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"error": "sign in first"})),
+        )
+            .into_response()),
         Some(viewer) if auth::allowed(&viewer.role, auth::Action::Liaison) => {
             let name = viewer.name.clone();
             Ok((viewer, Some(name)))
         }
         Some(viewer) if auth::allowed(&viewer.role, auth::Action::Review) => Ok((viewer, None)),
-        Some(_) => Err((StatusCode::FORBIDDEN, Json(serde_json::json!({"error": "not allowed for your role"}))).into_response()),
+        Some(_) => Err((
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({"error": "not allowed for your role"})),
+        )
+            .into_response()),
     }
 }
 
@@ -445,11 +598,23 @@ async fn api_cases(State(state): State<AppState>, headers: HeaderMap) -> Respons
     };
     let cases = match state.env.store.cases(only.as_deref()).await {
         Ok(cases) => cases,
-        Err(err) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(serde_json::json!({"error": err.to_string()}))).into_response(),
+        Err(err) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(serde_json::json!({"error": err.to_string()})),
+            )
+                .into_response();
+        }
     };
     let mut out = Vec::new();
     for case in cases {
-        let items = state.env.store.case_items(case.id).await.map(|i| i.len()).unwrap_or(0);
+        let items = state
+            .env
+            .store
+            .case_items(case.id)
+            .await
+            .map(|i| i.len())
+            .unwrap_or(0);
         out.push(serde_json::json!({
             "id": case.id, "title": case.title, "summary": case.summary, "legal_basis": case.legal_basis,
             "status": case.status, "created_by": case.created_by, "approved_by": case.approved_by,
@@ -463,26 +628,54 @@ async fn api_cases(State(state): State<AppState>, headers: HeaderMap) -> Respons
 
 /// `GET /api/cases/{id}/download`: the case file (zip); each download is a `downloaded`
 /// entry of the custody log, included in the file itself.
-async fn api_case_download(State(state): State<AppState>, headers: HeaderMap, axum::extract::Path(id): axum::extract::Path<i64>) -> Response {
+async fn api_case_download(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
     let (viewer, only) = match case_viewer(&state, &headers).await {
         Ok(found) => found,
         Err(refused) => return refused,
     };
-    let not_found = || (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "no such case"}))).into_response();
+    let not_found = || {
+        (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"error": "no such case"})),
+        )
+            .into_response()
+    };
     let case = match state.env.store.case(id).await {
         Ok(Some(case)) => case,
         Ok(None) => return not_found(),
-        Err(err) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(serde_json::json!({"error": err.to_string()}))).into_response(),
+        Err(err) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(serde_json::json!({"error": err.to_string()})),
+            )
+                .into_response();
+        }
     };
     // A liaison sees only what was handed to them, and is not told that other cases exist.
     if only.is_some() && case.handed_to != only {
         return not_found();
     }
-    match state.env.build_case_file(id, &viewer.name, "downloaded", serde_json::json!({"via": "api"})).await {
+    match state
+        .env
+        .build_case_file(
+            id,
+            &viewer.name,
+            "downloaded",
+            serde_json::json!({"via": "api"}),
+        )
+        .await
+    {
         Ok(file) => (
             [
                 (header::CONTENT_TYPE, "application/zip".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"case-{id}.zip\"")),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"case-{id}.zip\""),
+                ),
                 (header::CACHE_CONTROL, "no-store".to_string()),
             ],
             file.bytes,
@@ -490,7 +683,11 @@ async fn api_case_download(State(state): State<AppState>, headers: HeaderMap, ax
             .into_response(),
         Err(err) => {
             tracing::error!(error = %err, case = id, "case file failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, Json(serde_json::json!({"error": err.to_string()}))).into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(serde_json::json!({"error": err.to_string()})),
+            )
+                .into_response()
         }
     }
 }

@@ -192,7 +192,7 @@ pub fn document() -> Value {
         (
             "RuleVersion",
             json!({"type": "object", "properties": {
-                "id": {"type": "integer"}, "rule_set_id": {"type": "integer"}, "version": {"type": "integer"}, "sha256": {"type": "string"},
+                "id": {"type": "integer"}, "rule_set_id": {"type": "integer"}, "rule_set": {"type": "string"}, "version": {"type": "integer"}, "sha256": {"type": "string"},
                 "imported_by": nullable("string"), "created_at": {"type": "string", "format": "date-time"}, "active": {"type": "boolean"}, "source_toml": {"type": "string"}
             }}),
         ),

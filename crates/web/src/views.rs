@@ -598,8 +598,8 @@ pub(crate) fn rules_page(
             let v = &row.version;
             let _ = write!(
                 body,
-                "<tr><td>#{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                v.rule_set_id,
+                "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                esc(&row.set),
                 v.version,
                 if row.active {
                     "<span class=\"tag ok\">Đang dùng</span>"
@@ -615,8 +615,8 @@ pub(crate) fn rules_page(
         for row in versions.iter().filter(|r| r.active) {
             let _ = write!(
                 body,
-                "<details><summary>Nội dung bộ quy tắc #{} phiên bản {}</summary><pre>{}</pre></details>",
-                row.version.rule_set_id,
+                "<details><summary>Nội dung bộ quy tắc {} phiên bản {}</summary><pre>{}</pre></details>",
+                esc(&row.set),
                 row.version.version,
                 esc(&row.version.source_toml)
             );

@@ -141,23 +141,32 @@ pub struct Digest {
     pub stories: Vec<Story>,
     /// Flagged documents per rule category, by count then category.
     pub flagged: Vec<FlaggedCategory>,
+    // Extensions: absent from digests stored by older versions.
+    #[serde(default)]
     pub office: String,
+    #[serde(default)]
     pub period: PeriodSummary,
     /// Documents per kind (`article`, `post`, …), by kind.
+    #[serde(default)]
     pub kinds: Vec<KindCount>,
     /// Documents per day and source, every day of the period.
+    #[serde(default)]
     pub days: Vec<DayCount>,
     /// Documents with at least one tag.
+    #[serde(default)]
     pub flagged_documents: u64,
     /// The flagged documents, most severe first, at most [`MAX_FLAGGED_ITEMS`].
+    #[serde(default)]
     pub flagged_items: Vec<FlaggedItem>,
+    #[serde(default)]
     pub topics: Vec<TopicDigest>,
     /// All sources' health, failing ones first.
+    #[serde(default)]
     pub health: Vec<SourceHealth>,
 }
 
 /// The period and its comparison period.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PeriodSummary {
     /// `week` or `range`.
     pub kind: String,
@@ -174,6 +183,7 @@ pub struct SourceCount {
     pub count: u64,
     pub previous: u64,
     /// Of `count`, syndicated copies (documents with `syndicated_from`).
+    #[serde(default)]
     pub syndicated: u64,
 }
 
@@ -203,7 +213,9 @@ pub struct Story {
     /// Source of each URL, same order.
     pub sources: Vec<String>,
     /// How the documents were linked.
+    #[serde(default)]
     pub signals: Vec<Signal>,
+    #[serde(default)]
     pub items: Vec<DocRef>,
 }
 
@@ -296,7 +308,6 @@ pub fn build_digest(input: &DigestInput) -> Digest {
 
 /// [`build_digest`] with explicit story-grouping settings.
 pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
-    let c00 = stories::cpu_now();
     let tz = input.timezone;
     let period = input.period;
     let previous_period = period.previous();
@@ -395,8 +406,6 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
         })
         .collect();
     kinds.sort_by(|a, b| a.kind.cmp(&b.kind));
-
-    eprintln!("C pre {:.2}", stories::cpu_now() - c00);
     // Stories.
     let index = StoryIndex::build(&current, &previous, config);
     let mut stories: Vec<(usize, usize, Story)> = index
@@ -422,8 +431,6 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
     // Most outlets first, then most documents; groups() is in publication order.
     stories.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
     let stories: Vec<Story> = stories.into_iter().map(|s| s.2).collect();
-
-    eprintln!("C stories-done {:.2}", stories::cpu_now() - c00);
     // Flagged.
     let mut categories: HashMap<String, (u64, u64)> = HashMap::new();
     let mut flagged_documents = 0;
@@ -510,8 +517,6 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
             }
         })
         .collect();
-
-    eprintln!("C all {:.2}", stories::cpu_now() - c00);
     let mut health = input.health.clone();
     health.sort_by(|a, b| {
         b.failing

@@ -262,7 +262,7 @@ pub fn render_text(d: &Digest) -> String {
             "{}. {} ({} tin bài, {} nguồn)",
             i + 1,
             title_line(&s.title),
-            s.items.len(),
+            s.urls.len(),
             outlets
         );
         for r in &s.items {
@@ -273,6 +273,17 @@ pub fn render_text(d: &Digest) -> String {
                 clean_line(&r.source, 80),
                 clean_line(&r.url, 500)
             );
+        }
+        if s.items.is_empty() {
+            // A digest stored without items: its URLs and sources.
+            for (url, source) in s.urls.iter().zip(&s.sources) {
+                let _ = writeln!(
+                    o,
+                    "   - {}: {}",
+                    clean_line(source, 80),
+                    clean_line(url, 500)
+                );
+            }
         }
     }
     if d.stories.len() > MAX_RENDERED_STORIES {
@@ -512,7 +523,7 @@ pub fn render_html(d: &Digest) -> String {
 <tr><td style=\"padding:0 0 4px 0;font-size:12px;color:#64748b;\">{} tin bài · {} nguồn</td></tr>",
             i + 1,
             escape_html(&title_line(&s.title)),
-            s.items.len(),
+            s.urls.len(),
             outlets.len()
         );
         for r in &s.items {
@@ -521,6 +532,16 @@ pub fn render_html(d: &Digest) -> String {
                 "<tr><td style=\"padding:2px 0 2px 12px;border-left:3px solid #bfdbfe;font-size:13px;\">{}</td></tr>",
                 doc_line(r)
             );
+        }
+        if s.items.is_empty() {
+            for (url, source) in s.urls.iter().zip(&s.sources) {
+                let _ = writeln!(
+                    body,
+                    "<tr><td style=\"padding:2px 0 2px 12px;border-left:3px solid #bfdbfe;font-size:13px;\">{} <span style=\"font-size:12px;color:#64748b;\">· {}</span></td></tr>",
+                    link(url, &clean_line(url, 200)),
+                    escape_html(&clean_line(source, 80))
+                );
+            }
         }
         body.push_str("</table>\n");
     }

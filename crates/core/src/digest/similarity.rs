@@ -230,7 +230,7 @@ fn fast_word_hashes(input: &str, out: &mut Vec<u64>, limit: usize) -> bool {
         let mut h = WordHasher::new();
         loop {
             h.push(class);
-            let digit = bytes[i].is_ascii_digit();
+            let digit = class.is_ascii_digit();
             i += width;
             if i >= n {
                 break;

@@ -620,6 +620,21 @@ fn digest_counts_and_json_shape() {
     );
     let back: Digest = serde_json::from_str(&json).expect("round trip");
     assert_eq!(back, d);
+    // The contract's fields alone (a digest stored by an older version).
+    let minimal = r#"{"week": "2023-W11", "from": "2023-03-13", "to": "2023-03-19",
+        "timezone": "Asia/Ho_Chi_Minh", "total": 42, "previous_total": 37,
+        "sources": [{"source": "Báo Ninh Thuận", "count": 9, "previous": 7}],
+        "stories": [{"title": "t", "urls": ["https://a.vn/1", "https://b.vn/2"], "sources": ["A", "B"]}],
+        "flagged": [{"category": "fraud", "count": 3, "confirmed": 1}]}"#;
+    let old: Digest = serde_json::from_str(minimal).expect("contract example parses");
+    assert_eq!(old.total, 42);
+    assert!(render_html(&old).contains("Báo Ninh Thuận"));
+    let text = render_text(&old);
+    assert!(text.contains("Tổng số tin bài: 42 (tuần trước: 37)"));
+    assert!(
+        text.contains("1. t (2 tin bài, 2 nguồn)\n   - A: https://a.vn/1\n   - B: https://b.vn/2"),
+        "{text}"
+    );
 
     // A range: no week, comparison a year before.
     let mut input = fixed_input();
