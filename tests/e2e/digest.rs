@@ -31,9 +31,10 @@ impl Smtp {
             .stderr(Stdio::null())
             .spawn()
             .expect("python3 -m aiosmtpd (pip install aiosmtpd)");
+        let smtp = Self { child, port, maildir };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self { child, port, maildir };
+                return smtp;
             }
             std::thread::sleep(Duration::from_millis(100));
         }

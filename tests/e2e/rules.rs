@@ -110,7 +110,7 @@ fn crawled_social_posts_carry_their_expected_rules_and_reviews_decide() {
     let all: serde_json::Value = serde_json::from_str(&world.ok(&["candidates", "list", "--json"])).expect("json");
     let all = all.as_array().expect("array");
     assert_eq!(all.len(), flagged);
-    let status_of = |id: &str| all.iter().find(|c| c["id"].to_string() == id).expect("candidate")["status"].clone();
+    let status_of = |id: &str| all.iter().find(|c| c["id"].as_i64() == id.parse::<i64>().ok()).expect("candidate")["status"].clone();
     assert_eq!(status_of(&first), "confirmed");
     assert_eq!(status_of(&second), "dismissed");
 }

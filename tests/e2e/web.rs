@@ -43,10 +43,10 @@ pub fn serve(world: &World) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("serve");
-    let base = format!("http://127.0.0.1:{port}");
+    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Server { child, base };
+            return server;
         }
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -118,8 +118,9 @@ pub async fn serve(files: &[(&str, &[u8])]) -> Result<ServedPack> {
                 continue;
             };
             if rel == "_routes.json" {
+                let routes = substitute(bytes, &origins, &own);
                 let routes: HashMap<String, Route> =
-                    serde_json::from_slice(bytes).with_context(|| format!("{path}"))?;
+                    serde_json::from_slice(&routes).with_context(|| path.to_string())?;
                 site.routes = routes
                     .into_iter()
                     .map(|(k, v)| (k, (v, AtomicU32::new(0))))

@@ -269,6 +269,33 @@ fn collect(element: ElementRef<'_>, current: &mut String, paragraphs: &mut Vec<S
     }
 }
 
+/// The text of a short post page when the article extractor finds no main block (a
+/// one-line post has too little text to stand out): the paragraphs of the page's first
+/// `<article>` (else `<main>`), leaving out its header, footer and comment blocks.
+pub fn short_post_text(html: &str) -> String {
+    use std::sync::LazyLock;
+    static CONTAINER: LazyLock<scraper::Selector> =
+        LazyLock::new(|| scraper::Selector::parse("article, main").expect("static selector"));
+    static PARAGRAPHS: LazyLock<scraper::Selector> = LazyLock::new(|| scraper::Selector::parse("p").expect("static selector"));
+    let document = Html::parse_document(html);
+    let Some(container) = document.select(&CONTAINER).next() else { return String::new() };
+    let skipped = |p: &ElementRef<'_>| {
+        p.ancestors().filter_map(ElementRef::wrap).any(|a| {
+            let name = a.value().name();
+            let class = a.value().attr("class").unwrap_or("").to_ascii_lowercase();
+            matches!(name, "header" | "footer" | "nav" | "aside" | "form")
+                || ["comment", "share", "related", "reaction"].iter().any(|k| class.contains(k))
+        })
+    };
+    let paragraphs: Vec<String> = container
+        .select(&PARAGRAPHS)
+        .filter(|p| !skipped(p))
+        .map(|p| p.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|t| !t.is_empty())
+        .collect();
+    diembao_core::text::clean(&paragraphs.join("\n\n"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,29 +340,3 @@ mod tests {
     }
 }
 
-/// The text of a short post page when the article extractor finds no main block (a
-/// one-line post has too little text to stand out): the paragraphs of the page's first
-/// `<article>` (else `<main>`), leaving out its header, footer and comment blocks.
-pub fn short_post_text(html: &str) -> String {
-    use std::sync::LazyLock;
-    static CONTAINER: LazyLock<scraper::Selector> =
-        LazyLock::new(|| scraper::Selector::parse("article, main").expect("static selector"));
-    static PARAGRAPHS: LazyLock<scraper::Selector> = LazyLock::new(|| scraper::Selector::parse("p").expect("static selector"));
-    let document = Html::parse_document(html);
-    let Some(container) = document.select(&CONTAINER).next() else { return String::new() };
-    let skipped = |p: &ElementRef<'_>| {
-        p.ancestors().filter_map(ElementRef::wrap).any(|a| {
-            let name = a.value().name();
-            let class = a.value().attr("class").unwrap_or("").to_ascii_lowercase();
-            matches!(name, "header" | "footer" | "nav" | "aside" | "form")
-                || ["comment", "share", "related", "reaction"].iter().any(|k| class.contains(k))
-        })
-    };
-    let paragraphs: Vec<String> = container
-        .select(&PARAGRAPHS)
-        .filter(|p| !skipped(p))
-        .map(|p| p.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|t| !t.is_empty())
-        .collect();
-    diembao_core::text::clean(&paragraphs.join("\n\n"))
-}

@@ -355,10 +355,7 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
         .into_iter()
         .map(|(s, (c, p, k))| (s, c, p, k))
         .collect();
-    source_list.sort_by(|a, b| {
-        b.1.cmp(&a.1)
-            .then_with(|| name_key(a.0).cmp(&name_key(b.0)))
-    });
+    source_list.sort_by_cached_key(|s| (std::cmp::Reverse(s.1), key_form(s.0), s.0));
     let source_rank: FastMap<&str, usize> = source_list
         .iter()
         .enumerate()
@@ -406,6 +403,7 @@ pub fn build_digest_with(input: &DigestInput, config: &StoryConfig) -> Digest {
         })
         .collect();
     kinds.sort_by(|a, b| a.kind.cmp(&b.kind));
+
     // Stories.
     let index = StoryIndex::build(&current, &previous, config);
     let mut stories: Vec<(usize, usize, Story)> = index

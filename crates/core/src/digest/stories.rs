@@ -29,7 +29,7 @@
 //! positive and the scores stable when a period has only a few documents.
 //!
 //! Tuning (vi-press-dev, 36 articles plus one syndicated copy, 3 rewritten
-//! pairs): the rewritten same-event pairs score 0.24–0.37 with the IDF of
+//! pairs): the rewritten same-event pairs score 0.23–0.37 with the IDF of
 //! the month and 0.22–0.23 with a week plus the week before; every other
 //! cross-source pair within 72 h at most 0.06 (month) and 0.04 (weeks).
 //! 0.12 sits at the geometric middle of the narrowest gap, a factor of two
@@ -561,6 +561,7 @@ impl<'a> StoryIndex<'a> {
             tfs.extend_from_slice(&counts);
             feature_offsets.push(feature_keys.len() as u32);
         }
+
         // Background: an evenly spaced sample, only for document frequencies.
         // About 12 bytes per word covers the prefix the vectors use.
         let background_bytes = (config.body_words * 12).min(config.max_text_bytes);
@@ -579,6 +580,7 @@ impl<'a> StoryIndex<'a> {
                 df.add(k);
             }
         }
+
         // Weights, divided by the norm; each document's heaviest common
         // bigrams; and the postings of the rarer ones, in publication order.
         let total = (n + background_n) as f32 + config.pseudo_docs;
@@ -617,12 +619,13 @@ impl<'a> StoryIndex<'a> {
                 norm += w * w;
                 if d > config.dense_df_cap {
                     // Keep the `top_features` heaviest, heaviest first.
-                    let k = config.top_features;
-                    if heavy.len() < k || heavy.last().is_some_and(|&(lw, lk)| (w, lk) > (lw, key))
+                    let limit = config.top_features;
+                    if heavy.len() < limit
+                        || heavy.last().is_some_and(|&(lw, lk)| (w, lk) > (lw, key))
                     {
                         let at = heavy.partition_point(|&(hw, hk)| hw > w || (hw == w && hk < key));
                         heavy.insert(at, (w, key));
-                        heavy.truncate(k);
+                        heavy.truncate(limit);
                     }
                 } else if d >= 2 {
                     rare_slots.push(k);
@@ -958,12 +961,19 @@ impl<'a> StoryIndex<'a> {
             }
         }
         let mut syndicated_from: Vec<Option<u32>> = vec![None; n];
+        let is_copy = |d: u32| self.docs[d as usize].syndicated_from.is_some();
         for (i, key) in copies {
             for &t in wanted.get(&key).map_or(&[][..], Vec::as_slice) {
-                if t != i {
-                    uf.union(i, t);
-                    edges.push((i, Signal::Syndication));
-                    syndicated_from[i as usize].get_or_insert(t);
+                if t == i {
+                    continue;
+                }
+                uf.union(i, t);
+                edges.push((i, Signal::Syndication));
+                // Copies may share the original's URL as their canonical
+                // one: prefer a target that is not a copy itself.
+                let from = &mut syndicated_from[i as usize];
+                if from.is_none_or(|f| is_copy(f) && !is_copy(t)) {
+                    *from = Some(t);
                 }
             }
         }
@@ -988,6 +998,7 @@ impl<'a> StoryIndex<'a> {
             self.accumulate_rare(&mut |a, b| link(&mut uf, a, b));
             self.walk_neighbours(&mut |a, b| link(&mut uf, a, b));
         }
+
         // Collect groups.
         let roots: Vec<u32> = (0..n as u32).map(|d| uf.find(d)).collect();
         let mut sizes = vec![0u32; n];

@@ -289,6 +289,30 @@ fn syndicated_copy_is_grouped_with_its_original() {
 }
 
 #[test]
+fn several_copies_pointing_at_the_original() {
+    let mut original = doc(20, "Gốc", KARAOKE.0, KARAOKE.1, "2023-03-16T10:00:00+07:00");
+    original.url = "https://goc.example.vn/a.html".to_owned();
+    original.canonical_url = original.url.clone();
+    let copy = |id: i64, source: &str, at: &str| {
+        let mut c = doc(id, source, &format!("Bản sao {id}"), "Ngắn.", at);
+        c.syndicated_from = Some(original.url.clone());
+        c.canonical_url = original.url.clone();
+        c
+    };
+    // The copies come first in the slice and one is published earlier.
+    let docs = [
+        copy(21, "Sao A", "2023-03-16T09:00:00+07:00"),
+        copy(22, "Sao B", "2023-03-16T11:00:00+07:00"),
+        original,
+    ];
+    let refs: Vec<&DigestDoc> = docs.iter().collect();
+    let groups = group_stories(&refs, &[]);
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].members, vec![0, 2, 1]);
+    assert_eq!(groups[0].original, 2);
+}
+
+#[test]
 fn verbatim_copies_are_near_duplicates() {
     let a = doc(1, "A", KARAOKE.0, KARAOKE.1, "2023-03-16T10:40:00+07:00");
     let mut b = doc(
