@@ -18,7 +18,10 @@ impl Env {
         if pending.is_empty() {
             return Ok(0);
         }
-        let mut text = format!("{} nội dung mới bị gắn cờ mức cao cần xem xét:\n\n", pending.len());
+        let mut text = format!(
+            "{} nội dung mới bị gắn cờ mức cao cần xem xét:\n\n",
+            pending.len()
+        );
         for (candidate, doc) in &pending {
             let _ = writeln!(
                 text,
@@ -36,10 +39,25 @@ impl Env {
         let subject = format!("[diembao] {} nội dung bị gắn cờ mức cao", pending.len());
         let first = pending.first().map_or(0, |(c, _)| c.id);
         let last = pending.last().map_or(0, |(c, _)| c.id);
-        let domain = self.config.smtp.from.rsplit('@').next().unwrap_or("diembao.local").trim_end_matches('>').to_string();
+        let domain = self
+            .config
+            .smtp
+            .from
+            .rsplit('@')
+            .next()
+            .unwrap_or("diembao.local")
+            .trim_end_matches('>')
+            .to_string();
         let message_id = format!("<alert.{first}-{last}@{domain}>");
         for recipient in recipients {
-            let mail = Mail { to: recipient, subject: &subject, text: &text, html: None, inline: Vec::new(), message_id: &message_id };
+            let mail = Mail {
+                to: recipient,
+                subject: &subject,
+                text: &text,
+                html: None,
+                inline: Vec::new(),
+                message_id: &message_id,
+            };
             mail::send(&self.config.smtp, &mail).await?;
         }
         let ids: Vec<i64> = pending.iter().map(|(c, _)| c.id).collect();

@@ -102,12 +102,19 @@ fn boxed(err: JobError) -> BoxDynError {
 
 /// The first line of a post, shortened, as its title (posts have none of their own).
 fn first_line(text: &str) -> String {
-    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
     if line.chars().count() <= 120 {
         return line.to_string();
     }
     let cut: String = line.chars().take(120).collect();
-    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head).to_string();
+    let cut = cut
+        .rsplit_once(' ')
+        .map_or(cut.as_str(), |(head, _)| head)
+        .to_string();
     format!("{cut}…")
 }
 
@@ -118,7 +125,10 @@ fn headline_on_page(body: &[u8], content_type: Option<&str>, title: &str) -> boo
         return false;
     }
     let (html, _) = diembao_crawl::extract::decode_html(body, content_type);
-    let start = html.find("<body").or_else(|| html.find("<BODY")).unwrap_or(0);
+    let start = html
+        .find("<body")
+        .or_else(|| html.find("<BODY"))
+        .unwrap_or(0);
     let visible = &html[start..];
     let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     visible.contains(title) || squash(visible).contains(&squash(title))
@@ -303,7 +313,12 @@ impl Env {
     /// Social sources whose listing holds the posts themselves (Mastodon API pages,
     /// YouTube feeds): every post is stored from the listing, pages followed through
     /// `Link: rel="next"` until a page brings nothing new.
-    async fn read_posts(&self, source: &diembao_store::Source, kind: SourceKind, start: Url) -> Result<usize, JobError> {
+    async fn read_posts(
+        &self,
+        source: &diembao_store::Source,
+        kind: SourceKind,
+        start: Url,
+    ) -> Result<usize, JobError> {
         let mut next = Some(start);
         let mut seen: Vec<String> = Vec::new();
         let mut stored = 0;
@@ -325,7 +340,9 @@ impl Env {
             first = false;
             let (fetched, listing_id) = fetched;
             let posts = match kind {
-                SourceKind::Mastodon => social::parse_mastodon_statuses(&fetched.body, &fetched.final_url),
+                SourceKind::Mastodon => {
+                    social::parse_mastodon_statuses(&fetched.body, &fetched.final_url)
+                }
                 _ => social::parse_youtube_feed(&fetched.body, &fetched.final_url),
             }
             .map_err(|err| JobError::Other(format!("{}: {err}", fetched.final_url)))?;
@@ -339,7 +356,9 @@ impl Env {
             stored += new_here;
             self.listing_read(listing_id, &fetched).await?;
             if kind == SourceKind::Mastodon && (new_here > 0 || stored == 0) {
-                next = fetched.header("link").and_then(|h| social::link_next(h, &fetched.final_url));
+                next = fetched
+                    .header("link")
+                    .and_then(|h| social::link_next(h, &fetched.final_url));
             }
         }
         self.stored.notify_one();
@@ -350,7 +369,11 @@ impl Env {
         let sha = capture::sha256_hex(&fetched.body);
         let path = capture::save(&self.data_dir, &sha, &fetched.body)?;
         let headers = serde_json::Value::Object(
-            fetched.headers.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect(),
+            fetched
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect(),
         );
         Ok(self
             .store
@@ -367,15 +390,30 @@ impl Env {
             .await?)
     }
 
-    async fn store_post(&self, source: &diembao_store::Source, post: social::Post, capture_id: i64) -> Result<Upsert, JobError> {
-        let Ok(url) = Url::parse(&post.url) else { return Ok(Upsert::Unchanged) };
+    async fn store_post(
+        &self,
+        source: &diembao_store::Source,
+        post: social::Post,
+        capture_id: i64,
+    ) -> Result<Upsert, JobError> {
+        let Ok(url) = Url::parse(&post.url) else {
+            return Ok(Upsert::Unchanged);
+        };
         if post.text.trim().is_empty() && post.title.is_none() {
             self.skip("empty_post");
             return Ok(Upsert::Unchanged);
         }
-        let title = post.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| first_line(&post.text));
+        let title = post
+            .title
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| first_line(&post.text));
         let published_at = post.published_at.map(|at| {
-            if at.offset().local_minus_utc() == 0 { at.with_timezone(&diembao_core::document::vietnam_offset()) } else { at }
+            if at.offset().local_minus_utc() == 0 {
+                at.with_timezone(&diembao_core::document::vietnam_offset())
+            } else {
+                at
+            }
         });
         let document = NewDocument {
             url: url.to_string(),
@@ -392,7 +430,10 @@ impl Env {
             syndicated_from: None,
             engagement: Some(post.engagement),
         };
-        let (document_id, upsert) = self.store.upsert_document(&document, Some(source.id), Some(capture_id)).await?;
+        let (document_id, upsert) = self
+            .store
+            .upsert_document(&document, Some(source.id), Some(capture_id))
+            .await?;
         if upsert != Upsert::Unchanged {
             self.tag_document(document_id).await?;
         }
@@ -573,19 +614,25 @@ impl Env {
         let source_kind = source.as_ref().and_then(|s| SourceKind::parse(&s.kind));
         let mut extracted = extracted;
         if source_kind == Some(SourceKind::Html) && extracted.text.trim().is_empty() {
-            let (html, _) = diembao_crawl::extract::decode_html(&fetched.body, fetched.content_type.as_deref());
+            let (html, _) =
+                diembao_crawl::extract::decode_html(&fetched.body, fetched.content_type.as_deref());
             extracted.text = social::short_post_text(&html);
         }
         // A page an `html` source's own link selector points at is content even when it
         // is too short to look like an article (a fan page's post, say). It is a post when
         // its "title" is nowhere on the page but in <title> (no headline of its own).
-        let from_listing = source_kind == Some(SourceKind::Html) && !extracted.text.trim().is_empty();
+        let from_listing =
+            source_kind == Some(SourceKind::Html) && !extracted.text.trim().is_empty();
         let mut title = extracted.title.clone().unwrap_or_default();
-        let headless = from_listing && !headline_on_page(&fetched.body, fetched.content_type.as_deref(), &title);
+        let headless = from_listing
+            && !headline_on_page(&fetched.body, fetched.content_type.as_deref(), &title);
         if headless {
             title = first_line(&extracted.text);
         }
-        if !(extracted.is_article || from_listing) || title.trim().is_empty() || extracted.text.trim().is_empty() {
+        if !(extracted.is_article || from_listing)
+            || title.trim().is_empty()
+            || extracted.text.trim().is_empty()
+        {
             self.skip("not_article");
             self.store
                 .finish_url(
@@ -616,7 +663,11 @@ impl Env {
             Some(c) => (own.clone(), Some(canonicalize(&c))),
             None => (own.clone(), None),
         };
-        let kind = if headless { DocKind::Post } else { source_kind.map_or(DocKind::Article, SourceKind::document_kind) };
+        let kind = if headless {
+            DocKind::Post
+        } else {
+            source_kind.map_or(DocKind::Article, SourceKind::document_kind)
+        };
         // A post without a named author is the page's own post.
         let author = match (&extracted.author, kind) {
             (None, DocKind::Post) => source.as_ref().map(|s| s.name.clone()),

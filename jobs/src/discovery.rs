@@ -31,22 +31,42 @@ static FEED_LINKS: LazyLock<Selector> = LazyLock::new(|| {
     Selector::parse(r#"link[rel~="alternate"][type="application/rss+xml"], link[rel~="alternate"][type="application/atom+xml"], link[rel~="alternate"][type="application/feed+json"]"#)
         .expect("static selector")
 });
-static SITE_NAME: LazyLock<Selector> =
-    LazyLock::new(|| Selector::parse(r#"meta[property="og:site_name"], title"#).expect("static selector"));
+static SITE_NAME: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse(r#"meta[property="og:site_name"], title"#).expect("static selector")
+});
 
-const FEED_PATHS: &[&str] = &["/rss", "/feed", "/feed/", "/rss.xml", "/feed.xml", "/atom.xml", "/feeds/atom.xml", "/index.xml", "/rss/home.rss", "/feeds/posts/default"];
+const FEED_PATHS: &[&str] = &[
+    "/rss",
+    "/feed",
+    "/feed/",
+    "/rss.xml",
+    "/feed.xml",
+    "/atom.xml",
+    "/feeds/atom.xml",
+    "/index.xml",
+    "/rss/home.rss",
+    "/feeds/posts/default",
+];
 const SITEMAP_PATHS: &[&str] = &["/sitemap.xml", "/sitemap_index.xml", "/sitemap-news.xml"];
 
 impl Env {
     /// Looks at a home page and proposes a source (feed, else sitemap, else the page as
     /// an HTML listing when a link selector is given).
-    pub async fn discover_source(&self, home: &Url, name: Option<&str>, link_selector: Option<&str>) -> Result<Discovery, JobError> {
+    pub async fn discover_source(
+        &self,
+        home: &Url,
+        name: Option<&str>,
+        link_selector: Option<&str>,
+    ) -> Result<Discovery, JobError> {
         // A home page that does not answer still leaves the usual feed and sitemap paths.
         let page = self.fetcher.fetch(home, &Validators::default()).await.ok();
-        let base = page.as_ref().map_or_else(|| home.clone(), |p| p.final_url.clone());
+        let base = page
+            .as_ref()
+            .map_or_else(|| home.clone(), |p| p.final_url.clone());
         let (mut candidates, site_name) = match &page {
             Some(page) => {
-                let (html, _) = diembao_crawl::extract::decode_html(&page.body, page.content_type.as_deref());
+                let (html, _) =
+                    diembao_crawl::extract::decode_html(&page.body, page.content_type.as_deref());
                 let document = Html::parse_document(&html);
                 let links: Vec<String> = document
                     .select(&FEED_LINKS)
@@ -55,9 +75,17 @@ impl Env {
                     .map(|u| u.to_string())
                     .collect();
                 let site_name = document.select(&SITE_NAME).find_map(|el| {
-                    el.value().attr("content").map(str::to_string).or_else(|| Some(el.text().collect::<String>()))
+                    el.value()
+                        .attr("content")
+                        .map(str::to_string)
+                        .or_else(|| Some(el.text().collect::<String>()))
                 });
-                (links, site_name.map(|s| diembao_core::text::clean(s.trim())).filter(|s| !s.is_empty()))
+                (
+                    links,
+                    site_name
+                        .map(|s| diembao_core::text::clean(s.trim()))
+                        .filter(|s| !s.is_empty()),
+                )
             }
             None => (Vec::new(), None),
         };
@@ -69,11 +97,18 @@ impl Env {
         candidates.dedup();
         let mut feeds = Vec::new();
         for candidate in candidates {
-            let Ok(url) = Url::parse(&candidate) else { continue };
+            let Ok(url) = Url::parse(&candidate) else {
+                continue;
+            };
             if feeds.iter().any(|(u, _): &(String, usize)| *u == candidate) {
                 continue;
             }
-            let Ok(Ok(fetched)) = tokio::time::timeout(Duration::from_secs(20), self.fetcher.fetch(&url, &Validators::default())).await else {
+            let Ok(Ok(fetched)) = tokio::time::timeout(
+                Duration::from_secs(20),
+                self.fetcher.fetch(&url, &Validators::default()),
+            )
+            .await
+            else {
                 continue;
             };
             if let Ok(listing) = discover::parse_feed(&fetched.body, &fetched.final_url)
@@ -92,23 +127,51 @@ impl Env {
         }
         let mut sitemaps = Vec::new();
         for candidate in sitemap_urls {
-            let Ok(url) = Url::parse(&candidate) else { continue };
-            if sitemaps.iter().any(|(u, _): &(String, usize)| *u == candidate) {
+            let Ok(url) = Url::parse(&candidate) else {
+                continue;
+            };
+            if sitemaps
+                .iter()
+                .any(|(u, _): &(String, usize)| *u == candidate)
+            {
                 continue;
             }
-            let Ok(Ok(fetched)) = tokio::time::timeout(Duration::from_secs(20), self.fetcher.fetch(&url, &Validators::default())).await else {
+            let Ok(Ok(fetched)) = tokio::time::timeout(
+                Duration::from_secs(20),
+                self.fetcher.fetch(&url, &Validators::default()),
+            )
+            .await
+            else {
                 continue;
             };
             if let Ok(listing) = discover::parse_sitemap(&fetched.body, &fetched.final_url) {
-                sitemaps.push((fetched.final_url.to_string(), listing.entries.len() + listing.more.len()));
+                sitemaps.push((
+                    fetched.final_url.to_string(),
+                    listing.entries.len() + listing.more.len(),
+                ));
             }
         }
 
-        let name = name.map(str::to_string).or_else(|| site_name.clone()).unwrap_or_else(|| home.host_str().unwrap_or("").to_string());
+        let name = name
+            .map(str::to_string)
+            .or_else(|| site_name.clone())
+            .unwrap_or_else(|| home.host_str().unwrap_or("").to_string());
         let proposed = if let Some((url, _)) = feeds.first() {
-            SourceSpec { name, kind: SourceKind::Rss, url: url.clone(), every: Duration::from_secs(15 * 60), link_selector: None }
+            SourceSpec {
+                name,
+                kind: SourceKind::Rss,
+                url: url.clone(),
+                every: Duration::from_secs(15 * 60),
+                link_selector: None,
+            }
         } else if let Some((url, _)) = sitemaps.first() {
-            SourceSpec { name, kind: SourceKind::Sitemap, url: url.clone(), every: Duration::from_secs(3600), link_selector: None }
+            SourceSpec {
+                name,
+                kind: SourceKind::Sitemap,
+                url: url.clone(),
+                every: Duration::from_secs(3600),
+                link_selector: None,
+            }
         } else if let Some(selector) = link_selector {
             SourceSpec {
                 name,
@@ -122,6 +185,12 @@ impl Env {
                 "{home}: no feed or sitemap found; add it as an html source with --link-selector \"CSS selector of article links\""
             )));
         };
-        Ok(Discovery { home: home.to_string(), site_name, feeds, sitemaps, proposed })
+        Ok(Discovery {
+            home: home.to_string(),
+            site_name,
+            feeds,
+            sitemaps,
+            proposed,
+        })
     }
 }

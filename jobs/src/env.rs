@@ -45,7 +45,9 @@ impl Env {
         if index.was_reset() {
             // The index was built by another schema version and started empty: rebuild it
             // from the database (the indexer picks up every unmarked document).
-            tracing::warn!("search index rebuilt for a new schema version; re-indexing every document");
+            tracing::warn!(
+                "search index rebuilt for a new schema version; re-indexing every document"
+            );
             store.clear_indexed().await?;
         }
         let fetcher = Fetcher::new(options.config.crawl.clone())?;

@@ -115,7 +115,8 @@ impl Env {
             return Ok(0);
         }
         let docs = self.store.documents_by_ids(&ids).await?;
-        let mut tags: std::collections::HashMap<i64, (Vec<String>, Vec<String>)> = std::collections::HashMap::new();
+        let mut tags: std::collections::HashMap<i64, (Vec<String>, Vec<String>)> =
+            std::collections::HashMap::new();
         for m in self.store.open_matches(&ids).await? {
             let entry = tags.entry(m.document_id).or_default();
             if !entry.0.contains(&m.rule_id) {
@@ -142,7 +143,9 @@ impl Env {
         .await
         .map_err(|err| JobError::Other(err.to_string()))??;
         self.store.mark_indexed(&ids, started).await?;
-        self.counters.indexed.fetch_add(ids.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.counters
+            .indexed
+            .fetch_add(ids.len() as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(ids.len() as u64)
     }
 }

@@ -55,7 +55,10 @@ pub async fn ingest_jsonl(env: &Env, reader: impl BufRead) -> Result<IngestRepor
             Some(name) => env.store.source_by_name(name).await?.map(|s| s.id),
             None => None,
         };
-        let (id, upsert) = env.store.upsert_document(&document, source_id, None).await?;
+        let (id, upsert) = env
+            .store
+            .upsert_document(&document, source_id, None)
+            .await?;
         match upsert {
             Upsert::New => report.new += 1,
             Upsert::Updated => report.updated += 1,
@@ -101,7 +104,8 @@ pub async fn export_jsonl(
         };
         after = last.id;
         let ids: Vec<i64> = page.iter().map(|d| d.id).collect();
-        let mut tags: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+        let mut tags: std::collections::HashMap<i64, Vec<String>> =
+            std::collections::HashMap::new();
         for m in env.store.open_matches(&ids).await? {
             let entry = tags.entry(m.document_id).or_default();
             if !entry.contains(&m.rule_id) {

@@ -23,8 +23,8 @@ pub use discovery::Discovery;
 pub use env::{Env, EnvOptions};
 pub use indexer::{IndexStatus, index_doc};
 pub use ingest::{IngestReport, export_jsonl, ingest_jsonl};
-pub use tagger::evaluate;
 pub use queue::{QUEUE_FETCH, QUEUE_SOURCES, Queue};
+pub use tagger::evaluate;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

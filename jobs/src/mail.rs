@@ -28,16 +28,24 @@ fn mail_err(err: impl std::fmt::Display) -> JobError {
 pub fn transport(config: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, JobError> {
     let builder = match config.security {
         SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host),
-        SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host).map_err(mail_err)?,
-        SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host).map_err(mail_err)?,
+        SmtpSecurity::Starttls => {
+            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host).map_err(mail_err)?
+        }
+        SmtpSecurity::Tls => {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host).map_err(mail_err)?
+        }
     };
     let mut builder = builder.port(config.port);
     if !config.username.is_empty() {
         let password = if config.password_env.is_empty() {
             String::new()
         } else {
-            std::env::var(&config.password_env)
-                .map_err(|_| mail_err(format!("smtp.password_env names `{}`, which is not set", config.password_env)))?
+            std::env::var(&config.password_env).map_err(|_| {
+                mail_err(format!(
+                    "smtp.password_env names `{}`, which is not set",
+                    config.password_env
+                ))
+            })?
         };
         builder = builder.credentials(Credentials::new(config.username.clone(), password));
     }
@@ -45,18 +53,36 @@ pub fn transport(config: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executo
 }
 
 pub async fn send(config: &SmtpConfig, mail: &Mail<'_>) -> Result<(), JobError> {
-    let from: Mailbox = config.from.parse().map_err(|e| mail_err(format!("smtp.from `{}`: {e}", config.from)))?;
-    let to: Mailbox = mail.to.parse().map_err(|e| mail_err(format!("recipient `{}`: {e}", mail.to)))?;
-    let text_part = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.to_string());
+    let from: Mailbox = config
+        .from
+        .parse()
+        .map_err(|e| mail_err(format!("smtp.from `{}`: {e}", config.from)))?;
+    let to: Mailbox = mail
+        .to
+        .parse()
+        .map_err(|e| mail_err(format!("recipient `{}`: {e}", mail.to)))?;
+    let text_part = SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.text.to_string());
     let body = match mail.html {
         None => MultiPart::mixed().singlepart(text_part),
         Some(html) => {
-            let mut related = MultiPart::related().singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html.to_string()));
+            let mut related = MultiPart::related().singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_HTML)
+                    .body(html.to_string()),
+            );
             for (cid, content_type, bytes) in &mail.inline {
                 let content_type = ContentType::parse(content_type).map_err(mail_err)?;
-                related = related.singlepart(Attachment::new_inline(cid.clone()).body(bytes.clone(), content_type));
+                related = related.singlepart(
+                    Attachment::new_inline(cid.clone()).body(bytes.clone(), content_type),
+                );
             }
-            MultiPart::mixed().multipart(MultiPart::alternative().singlepart(text_part).multipart(related))
+            MultiPart::mixed().multipart(
+                MultiPart::alternative()
+                    .singlepart(text_part)
+                    .multipart(related),
+            )
         }
     };
     let message = Message::builder()

@@ -21,7 +21,9 @@ impl Env {
             match std::fs::remove_file(self.data_dir.join(path)) {
                 Ok(()) => removed += 1,
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                Err(err) => tracing::warn!(path = %path, error = %err, "could not remove an expired capture"),
+                Err(err) => {
+                    tracing::warn!(path = %path, error = %err, "could not remove an expired capture")
+                }
             }
         }
         if removed > 0 {

@@ -35,11 +35,20 @@ pub fn evaluate(compiled: &Compiled, doc: &Document) -> Vec<(i64, NewMatch)> {
     for (version_id, set) in &compiled.sets {
         for m in set.evaluate(&fields) {
             let offsets = serde_json::Value::Array(
-                m.offsets.iter().map(|(field, start, end)| serde_json::json!([field.as_str(), start, end])).collect(),
+                m.offsets
+                    .iter()
+                    .map(|(field, start, end)| serde_json::json!([field.as_str(), start, end]))
+                    .collect(),
             );
             found.push((
                 *version_id,
-                NewMatch { rule_id: m.rule, category: m.category, severity: m.severity.as_str().to_string(), terms: m.terms, offsets },
+                NewMatch {
+                    rule_id: m.rule,
+                    category: m.category,
+                    severity: m.severity.as_str().to_string(),
+                    terms: m.terms,
+                    offsets,
+                },
             ));
         }
     }
@@ -61,25 +70,41 @@ impl Env {
         for version in &versions {
             match parse_rules(&version.source_toml) {
                 Ok(set) => sets.push((version.id, set)),
-                Err(err) => tracing::error!(version = version.id, error = %err, "stored rule version does not parse; skipped"),
+                Err(err) => {
+                    tracing::error!(version = version.id, error = %err, "stored rule version does not parse; skipped")
+                }
             }
         }
-        let compiled = Arc::new(Compiled { version_ids: ids, sets });
+        let compiled = Arc::new(Compiled {
+            version_ids: ids,
+            sets,
+        });
         *self.rules.compiled.write().await = Some(compiled.clone());
         Ok(compiled)
     }
 
     /// Tags one document with the active rules; returns the candidate id if it is one.
     pub async fn tag_document(&self, document_id: i64) -> Result<Option<i64>, JobError> {
-        let Some(doc) = self.store.document(document_id).await? else { return Ok(None) };
+        let Some(doc) = self.store.document(document_id).await? else {
+            return Ok(None);
+        };
         let compiled = self.active_rules().await?;
         let found = evaluate(&compiled, &doc);
-        let before: Vec<String> = self.store.open_matches(&[document_id]).await?.into_iter().map(|m| m.rule_id).collect();
+        let before: Vec<String> = self
+            .store
+            .open_matches(&[document_id])
+            .await?
+            .into_iter()
+            .map(|m| m.rule_id)
+            .collect();
         if found.is_empty() && before.is_empty() {
             // Nothing fired and nothing was open: no write at all (the common case).
             return Ok(None);
         }
-        let candidate = self.store.record_matches(document_id, &compiled.version_ids, &found).await?;
+        let candidate = self
+            .store
+            .record_matches(document_id, &compiled.version_ids, &found)
+            .await?;
         let mut after: Vec<String> = found.iter().map(|(_, m)| m.rule_id.clone()).collect();
         after.sort();
         after.dedup();
@@ -94,7 +119,11 @@ impl Env {
         if let Some((id, opened)) = candidate
             && opened
         {
-            tracing::info!(candidate = id, document = document_id, "new violation candidate");
+            tracing::info!(
+                candidate = id,
+                document = document_id,
+                "new violation candidate"
+            );
         }
         Ok(candidate.map(|(id, _)| id))
     }

@@ -15,7 +15,9 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration), Box::new(m0002_sessions::Migration),
+        vec![
+            Box::new(m0001_initial::Migration),
+            Box::new(m0002_sessions::Migration),
             Box::new(m0003_candidate_alerts::Migration),
         ]
     }

@@ -20,7 +20,10 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("expires_at"))
                     .foreign_key(
-                        ForeignKey::create().from("sessions", "user_id").to("users", "id").on_delete(ForeignKeyAction::Cascade),
+                        ForeignKey::create()
+                            .from("sessions", "user_id")
+                            .to("users", "id")
+                            .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
             )
@@ -28,6 +31,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table("sessions").if_exists().to_owned()).await
+        manager
+            .drop_table(Table::drop().table("sessions").if_exists().to_owned())
+            .await
     }
 }

@@ -10,11 +10,23 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .alter_table(Table::alter().table("candidates").add_column(timestamp_with_time_zone_null("alerted_at")).to_owned())
+            .alter_table(
+                Table::alter()
+                    .table("candidates")
+                    .add_column(timestamp_with_time_zone_null("alerted_at"))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.alter_table(Table::alter().table("candidates").drop_column("alerted_at").to_owned()).await
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("candidates")
+                    .drop_column("alerted_at")
+                    .to_owned(),
+            )
+            .await
     }
 }

@@ -70,9 +70,13 @@ fn crawl_press_pack_stores_every_article_once_under_its_canonical_url() {
 /// The articles of a pack's truth, by URL.
 fn truth_articles(pack: &SitePack) -> Vec<String> {
     let truth: HashMap<String, serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(pack.dir.join("truth.json")).expect("truth")).expect("truth json");
-    let mut urls: Vec<String> =
-        truth.iter().filter(|(_, page)| page["is_article"] == true).map(|(key, _)| pack.url_of(key)).collect();
+        serde_json::from_slice(&std::fs::read(pack.dir.join("truth.json")).expect("truth"))
+            .expect("truth json");
+    let mut urls: Vec<String> = truth
+        .iter()
+        .filter(|(_, page)| page["is_article"] == true)
+        .map(|(key, _)| pack.url_of(key))
+        .collect();
     urls.sort();
     urls
 }
@@ -102,13 +106,20 @@ fn kill_9_mid_crawl_then_restart_stores_everything_exactly_once() {
     std::thread::sleep(std::time::Duration::from_millis(2500));
     child.kill().expect("kill -9");
     let status = child.wait().expect("wait");
-    assert!(!status.success(), "the crawl was meant to be killed mid-run");
+    assert!(
+        !status.success(),
+        "the crawl was meant to be killed mid-run"
+    );
     let partial = stored_urls(&world);
-    assert!(partial.len() < truth_articles(&pack).len(), "killed too late to test anything");
+    assert!(
+        partial.len() < truth_articles(&pack).len(),
+        "killed too late to test anything"
+    );
 
     world.ok(&["crawl", "--once", "--allow-private-network", "--json"]);
     assert_eq!(stored_urls(&world), truth_articles(&pack));
-    let status: serde_json::Value = serde_json::from_str(&world.ok(&["check", "--json"])).expect("json");
+    let status: serde_json::Value =
+        serde_json::from_str(&world.ok(&["check", "--json"])).expect("json");
     assert_eq!(status["stored"], status["indexed"], "{status}");
 }
 
@@ -119,25 +130,37 @@ fn crawl_social_pack_stores_posts_from_apis_and_feeds() {
     import_pack_sources(&world, &pack);
     world.ok(&["crawl", "--once", "--allow-private-network", "--json"]);
     let truth: HashMap<String, serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(pack.dir.join("truth.json")).expect("truth")).expect("truth json");
+        serde_json::from_slice(&std::fs::read(pack.dir.join("truth.json")).expect("truth"))
+            .expect("truth json");
     let docs = jsonl(&world.ok(&["export", "--jsonl"]));
-    let by_url: HashMap<&str, &serde_json::Value> =
-        docs.iter().map(|d| (d["canonical_url"].as_str().expect("canonical"), d)).collect();
+    let by_url: HashMap<&str, &serde_json::Value> = docs
+        .iter()
+        .map(|d| (d["canonical_url"].as_str().expect("canonical"), d))
+        .collect();
     for (key, page) in &truth {
         let url = pack.url_of(key);
         if page["is_article"] != true {
-            assert!(!by_url.contains_key(url.as_str()), "{key} must not be stored");
+            assert!(
+                !by_url.contains_key(url.as_str()),
+                "{key} must not be stored"
+            );
             continue;
         }
-        let doc = by_url.get(url.as_str()).unwrap_or_else(|| panic!("post {key} not stored"));
+        let doc = by_url
+            .get(url.as_str())
+            .unwrap_or_else(|| panic!("post {key} not stored"));
         assert_eq!(doc["kind"], "post", "{key}");
         assert_eq!(doc["text"], page["text"], "text of {key}");
         assert_eq!(doc["author"], page["author"], "author of {key}");
         if page["title"].is_string() {
             assert_eq!(doc["title"], page["title"], "title of {key}");
         }
-        let stored = chrono::DateTime::parse_from_rfc3339(doc["published_at"].as_str().expect("date")).expect("rfc3339");
-        let expected = chrono::DateTime::parse_from_rfc3339(page["published_at"].as_str().expect("date")).expect("rfc3339");
+        let stored =
+            chrono::DateTime::parse_from_rfc3339(doc["published_at"].as_str().expect("date"))
+                .expect("rfc3339");
+        let expected =
+            chrono::DateTime::parse_from_rfc3339(page["published_at"].as_str().expect("date"))
+                .expect("rfc3339");
         assert_eq!(stored, expected, "published_at of {key}");
     }
 }

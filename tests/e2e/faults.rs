@@ -30,7 +30,10 @@ fn gzip_bomb() -> Vec<u8> {
 fn serve_faults() -> (String, String) {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let origin = format!("http://{}", listener.local_addr().expect("addr"));
@@ -146,25 +149,47 @@ fn fault_pack_never_takes_the_crawl_down() {
     .expect("write");
     world.ok(&["sources", "import", file.to_str().expect("path")]);
     let summary: serde_json::Value =
-        serde_json::from_str(&world.ok(&["crawl", "--once", "--allow-private-network", "--json"])).expect("json");
+        serde_json::from_str(&world.ok(&["crawl", "--once", "--allow-private-network", "--json"]))
+            .expect("json");
     assert_eq!(summary["sources_failed"], 1, "{summary}");
-    assert_eq!(summary["failed"]["too_large"], 2, "oversize body and gzip bomb: {summary}");
+    assert_eq!(
+        summary["failed"]["too_large"], 2,
+        "oversize body and gzip bomb: {summary}"
+    );
     assert_eq!(summary["failed"]["redirect_loop"], 1, "{summary}");
-    assert_eq!(summary["failed"]["network"], 1, "connection reset: {summary}");
+    assert_eq!(
+        summary["failed"]["network"], 1,
+        "connection reset: {summary}"
+    );
     assert_eq!(summary["skipped"]["content_type"], 1, "{summary}");
 
     let docs = jsonl(&world.ok(&["export", "--jsonl"]));
     let titles: Vec<&str> = docs.iter().filter_map(|d| d["title"].as_str()).collect();
     assert!(titles.contains(&"Bài tốt"), "{titles:?}");
-    assert!(titles.contains(&"Bài lỗi mã"), "invalid UTF-8 is decoded with replacements: {titles:?}");
+    assert!(
+        titles.contains(&"Bài lỗi mã"),
+        "invalid UTF-8 is decoded with replacements: {titles:?}"
+    );
     assert_eq!(docs.len(), 2, "{titles:?}");
 
-    let sources: serde_json::Value = serde_json::from_str(&world.ok(&["sources", "list", "--json"])).expect("json");
+    let sources: serde_json::Value =
+        serde_json::from_str(&world.ok(&["sources", "list", "--json"])).expect("json");
     let health = |name: &str| {
-        sources.as_array().expect("array").iter().find(|s| s["name"] == name).expect("source")["health"].clone()
+        sources
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|s| s["name"] == name)
+            .expect("source")["health"]
+            .clone()
     };
     assert_eq!(health("HTML posing as a feed")["status"], "failing");
-    assert!(health("HTML posing as a feed")["last_error"].as_str().unwrap_or("").contains("feed"));
+    assert!(
+        health("HTML posing as a feed")["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("feed")
+    );
     assert_eq!(health("Empty sitemap")["status"], "ok");
     assert_eq!(health("Faults")["status"], "ok");
 }

@@ -19,7 +19,10 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 pub fn add_user(world: &World, name: &str, role: &str, password: &str) {
@@ -30,7 +33,12 @@ pub fn add_user(world: &World, name: &str, role: &str, password: &str) {
         .stdout(Stdio::null())
         .spawn()
         .expect("users add");
-    child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("password");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("password");
     assert!(child.wait().expect("wait").success(), "users add {name}");
 }
 
@@ -43,7 +51,10 @@ pub fn serve(world: &World) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("serve");
-    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return server;
@@ -55,15 +66,23 @@ pub fn serve(world: &World) -> Server {
 
 /// A urlencoded form body.
 pub fn form(fields: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
 }
 
 /// Logs in through the JSON API; returns the session cookie and the CSRF token.
@@ -76,10 +95,19 @@ pub async fn login(base: &str, user: &str, password: &str) -> (String, String) {
         .await
         .expect("login");
     assert_eq!(response.status(), 200, "login {user}");
-    let cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie").to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("cookie")
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     let cookie = cookie.split(';').next().expect("pair").to_string();
-    let body: serde_json::Value = serde_json::from_str(&response.text().await.expect("body")).expect("json");
+    let body: serde_json::Value =
+        serde_json::from_str(&response.text().await.expect("body")).expect("json");
     (cookie, body["csrf"].as_str().expect("csrf").to_string())
 }
 
@@ -90,24 +118,57 @@ fn sessions_roles_and_csrf_guard_the_api() {
     world.ok(&["ingest", docs.to_str().expect("path")]);
     add_user(&world, "lan", "viewer", "mật-khẩu-dài");
     add_user(&world, "police", "liaison", "mật-khẩu-dài");
-    let short = world.cmd().args(["users", "add", "x", "--role", "viewer", "--password-stdin"]).stdin(Stdio::null()).output().expect("run");
+    let short = world
+        .cmd()
+        .args(["users", "add", "x", "--role", "viewer", "--password-stdin"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
     assert_eq!(short.status.code(), Some(2), "an empty password is refused");
     let server = serve(&world);
     let base = server.base.clone();
     runtime().block_on(async move {
         let http = client();
         // Anonymous: the API says 401, pages send to the login page; health and metrics are open.
-        let r = http.get(format!("{base}/api/search?q=chuyen")).send().await.expect("get");
+        let r = http
+            .get(format!("{base}/api/search?q=chuyen"))
+            .send()
+            .await
+            .expect("get");
         assert_eq!(r.status(), 401);
-        let r = http.get(format!("{base}/search?q=chuyen")).send().await.expect("get");
+        let r = http
+            .get(format!("{base}/search?q=chuyen"))
+            .send()
+            .await
+            .expect("get");
         assert_eq!(r.status(), 303);
         assert_eq!(r.headers()["location"], "/login");
-        assert_eq!(http.get(format!("{base}/healthz")).send().await.expect("get").status(), 200);
-        let metrics = http.get(format!("{base}/metrics")).send().await.expect("get").text().await.expect("text");
+        assert_eq!(
+            http.get(format!("{base}/healthz"))
+                .send()
+                .await
+                .expect("get")
+                .status(),
+            200
+        );
+        let metrics = http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("text");
         assert!(metrics.contains("diembao_documents_stored 45"), "{metrics}");
         let login_page = http.get(format!("{base}/login")).send().await.expect("get");
-        let csp = login_page.headers()["content-security-policy"].to_str().expect("csp").to_string();
-        assert!(!csp.contains("unsafe-inline") && csp.contains("default-src 'none'"), "{csp}");
+        let csp = login_page.headers()["content-security-policy"]
+            .to_str()
+            .expect("csp")
+            .to_string();
+        assert!(
+            !csp.contains("unsafe-inline") && csp.contains("default-src 'none'"),
+            "{csp}"
+        );
 
         // Wrong password: 401.
         let r = http
@@ -120,29 +181,67 @@ fn sessions_roles_and_csrf_guard_the_api() {
         assert_eq!(r.status(), 401);
 
         let (cookie, csrf) = login(&base, "lan", "mật-khẩu-dài").await;
-        let r = http.get(format!("{base}/api/search?q=chuyen%20doi%20so")).header("cookie", &cookie).send().await.expect("get");
+        let r = http
+            .get(format!("{base}/api/search?q=chuyen%20doi%20so"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("get");
         assert_eq!(r.status(), 200);
-        let body: serde_json::Value = serde_json::from_str(&r.text().await.expect("text")).expect("json");
+        let body: serde_json::Value =
+            serde_json::from_str(&r.text().await.expect("text")).expect("json");
         assert!(body["total"].as_u64() > Some(0), "{body}");
         assert!(body["hits"].as_array().is_some_and(|h| !h.is_empty()));
         assert!(body["facets"]["source"].is_object(), "{body}");
-        let page = http.get(format!("{base}/search?q=chuyen")).header("cookie", &cookie).send().await.expect("get");
+        let page = http
+            .get(format!("{base}/search?q=chuyen"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("get");
         assert_eq!(page.status(), 200);
         assert!(page.text().await.expect("text").contains("<b>"));
 
         // A liaison sees no search.
         let (liaison, _) = login(&base, "police", "mật-khẩu-dài").await;
-        let r = http.get(format!("{base}/api/search?q=chuyen")).header("cookie", &liaison).send().await.expect("get");
+        let r = http
+            .get(format!("{base}/api/search?q=chuyen"))
+            .header("cookie", &liaison)
+            .send()
+            .await
+            .expect("get");
         assert_eq!(r.status(), 403);
 
         // State changes need the CSRF token.
-        let r = http.post(format!("{base}/logout")).header("cookie", &cookie).send().await.expect("post");
+        let r = http
+            .post(format!("{base}/logout"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("post");
         assert_eq!(r.status(), 403);
-        let r = http.post(format!("{base}/logout")).header("cookie", &cookie).header("x-csrf-token", "0".repeat(64)).send().await.expect("post");
+        let r = http
+            .post(format!("{base}/logout"))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", "0".repeat(64))
+            .send()
+            .await
+            .expect("post");
         assert_eq!(r.status(), 403);
-        let r = http.post(format!("{base}/logout")).header("cookie", &cookie).header("x-csrf-token", &csrf).send().await.expect("post");
+        let r = http
+            .post(format!("{base}/logout"))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .send()
+            .await
+            .expect("post");
         assert_eq!(r.status(), 303);
-        let r = http.get(format!("{base}/api/search?q=chuyen")).header("cookie", &cookie).send().await.expect("get");
+        let r = http
+            .get(format!("{base}/api/search?q=chuyen"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("get");
         assert_eq!(r.status(), 401, "the session ended with the logout");
 
         // Cross-site login attempts are refused; repeated failures are limited.
@@ -161,7 +260,9 @@ fn sessions_roles_and_csrf_guard_the_api() {
                 .post(format!("{base}/login"))
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(form(&[("user", "lan"), ("password", "sai")]))
-                .send().await.expect("post");
+                .send()
+                .await
+                .expect("post");
             last = r.status().as_u16();
         }
         assert_eq!(last, 429);

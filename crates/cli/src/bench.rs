@@ -20,11 +20,79 @@ use diembao_core::config::Config;
 use diembao_jobs::{Env, EnvOptions};
 
 const SYLLABLES: &[&str] = &[
-    "chuyển", "đổi", "số", "tỉnh", "Ninh", "Thuận", "người", "dân", "công", "tác", "phát", "triển", "kinh", "tế", "xã",
-    "hội", "năm", "2023", "huyện", "thành", "phố", "Phan", "Rang", "du", "lịch", "biển", "nông", "nghiệp", "nho",
-    "táo", "điện", "gió", "mặt", "trời", "an", "toàn", "thông", "tin", "giáo", "dục", "y", "tế", "bệnh", "viện",
-    "học", "sinh", "đường", "giao", "thông", "chính", "quyền", "cán", "bộ", "tổ", "chức", "hoạt", "động", "được",
-    "của", "và", "các", "những", "trong", "cho", "với", "đã", "sẽ", "đang", "theo", "này", "một", "có", "không",
+    "chuyển",
+    "đổi",
+    "số",
+    "tỉnh",
+    "Ninh",
+    "Thuận",
+    "người",
+    "dân",
+    "công",
+    "tác",
+    "phát",
+    "triển",
+    "kinh",
+    "tế",
+    "xã",
+    "hội",
+    "năm",
+    "2023",
+    "huyện",
+    "thành",
+    "phố",
+    "Phan",
+    "Rang",
+    "du",
+    "lịch",
+    "biển",
+    "nông",
+    "nghiệp",
+    "nho",
+    "táo",
+    "điện",
+    "gió",
+    "mặt",
+    "trời",
+    "an",
+    "toàn",
+    "thông",
+    "tin",
+    "giáo",
+    "dục",
+    "y",
+    "tế",
+    "bệnh",
+    "viện",
+    "học",
+    "sinh",
+    "đường",
+    "giao",
+    "thông",
+    "chính",
+    "quyền",
+    "cán",
+    "bộ",
+    "tổ",
+    "chức",
+    "hoạt",
+    "động",
+    "được",
+    "của",
+    "và",
+    "các",
+    "những",
+    "trong",
+    "cho",
+    "với",
+    "đã",
+    "sẽ",
+    "đang",
+    "theo",
+    "này",
+    "một",
+    "có",
+    "không",
 ];
 
 /// A deterministic pseudo-random generator (no dependency, reproducible figures).
@@ -32,12 +100,18 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> usize {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 33) as usize
     }
 
     fn words(&mut self, n: usize) -> String {
-        (0..n).map(|_| SYLLABLES[self.next() % SYLLABLES.len()]).collect::<Vec<_>>().join(" ")
+        (0..n)
+            .map(|_| SYLLABLES[self.next() % SYLLABLES.len()])
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -45,9 +119,15 @@ impl Lcg {
 pub fn article_page(host: usize, page: usize) -> String {
     let mut rng = Lcg((host as u64) << 32 | page as u64);
     let title = rng.words(10);
-    let paragraphs: String = (0..8).map(|_| format!("<p>{}.</p>", rng.words(60))).collect();
-    let nav: String = (0..15).map(|i| format!("<li><a href=\"/muc-{i}/\">{}</a></li>", rng.words(2))).collect();
-    let related: String = (0..5).map(|i| format!("<li><a href=\"/bai-{i}.html\">{}</a></li>", rng.words(8))).collect();
+    let paragraphs: String = (0..8)
+        .map(|_| format!("<p>{}.</p>", rng.words(60)))
+        .collect();
+    let nav: String = (0..15)
+        .map(|i| format!("<li><a href=\"/muc-{i}/\">{}</a></li>", rng.words(2)))
+        .collect();
+    let related: String = (0..5)
+        .map(|i| format!("<li><a href=\"/bai-{i}.html\">{}</a></li>", rng.words(8)))
+        .collect();
     let day = 1 + page % 28;
     format!(
         "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>{title} - Báo Số {host}</title>\
@@ -66,14 +146,25 @@ struct Site {
 
 async fn serve_page(State(site): State<Arc<Site>>, Path(name): Path<String>) -> impl IntoResponse {
     if name == "sitemap.xml" {
-        let urls: String = (0..site.pages).map(|p| format!("<url><loc>{}/bai-{p}.html</loc></url>", site.origin)).collect();
+        let urls: String = (0..site.pages)
+            .map(|p| format!("<url><loc>{}/bai-{p}.html</loc></url>", site.origin))
+            .collect();
         return (
             [(header::CONTENT_TYPE, "application/xml")],
-            format!("<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{urls}</urlset>"),
+            format!(
+                "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{urls}</urlset>"
+            ),
         );
     }
-    let page = name.trim_start_matches("bai-").trim_end_matches(".html").parse().unwrap_or(0);
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], article_page(site.host, page))
+    let page = name
+        .trim_start_matches("bai-")
+        .trim_end_matches(".html")
+        .parse()
+        .unwrap_or(0);
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        article_page(site.host, page),
+    )
 }
 
 #[derive(Serialize)]
@@ -108,11 +199,20 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
         let origin = format!("http://{}", listener.local_addr()?);
         let count = per_host.min(pages - (host * per_host).min(pages));
         for page in 0..count {
-            bodies.push((format!("{origin}/bai-{page}.html"), article_page(host, page).into_bytes()));
+            bodies.push((
+                format!("{origin}/bai-{page}.html"),
+                article_page(host, page).into_bytes(),
+            ));
         }
         sources.push_str(&format!("[[source]]\nname = \"Báo Số {host}\"\nkind = \"sitemap\"\nurl = \"{origin}/sitemap.xml\"\n\n"));
-        let site = Arc::new(Site { host, pages: count, origin });
-        let app = axum::Router::new().route("/{name}", axum::routing::get(serve_page)).with_state(site);
+        let site = Arc::new(Site {
+            host,
+            pages: count,
+            origin,
+        });
+        let app = axum::Router::new()
+            .route("/{name}", axum::routing::get(serve_page))
+            .with_state(site);
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -124,7 +224,12 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
     config.crawl.per_host_concurrency = 8;
     config.crawl.concurrency = concurrency.max(1) * 2;
     let database_url = format!("sqlite://{}", dir.path().join("bench.sqlite").display());
-    let env = Env::open(EnvOptions { data_dir: dir.path().to_path_buf(), database_url, config }).await?;
+    let env = Env::open(EnvOptions {
+        data_dir: dir.path().to_path_buf(),
+        database_url,
+        config,
+    })
+    .await?;
     for spec in diembao_core::source::parse_sources(&sources).sources {
         env.store.upsert_source(&spec).await?;
     }
@@ -140,7 +245,12 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
     let mut extracted = 0usize;
     for (url, body) in &bodies {
         let url = url::Url::parse(url)?;
-        let input = diembao_crawl::extract::ExtractInput { body, url: &url, content_type: Some("text/html; charset=utf-8"), fetched_at };
+        let input = diembao_crawl::extract::ExtractInput {
+            body,
+            url: &url,
+            content_type: Some("text/html; charset=utf-8"),
+            fetched_at,
+        };
         if diembao_crawl::extract::extract(&input).is_ok() {
             extracted += 1;
         }

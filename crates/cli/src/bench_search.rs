@@ -13,25 +13,194 @@ use diembao_index::{IndexDoc, SearchIndex, SearchRequest};
 
 /// Common Vietnamese syllables, most frequent first (drawn with a Zipf-like law).
 const SYLLABLES: &[&str] = &[
-    "và", "của", "các", "là", "có", "được", "trong", "cho", "những", "với", "không", "người", "đã", "một", "này",
-    "năm", "tỉnh", "công", "tác", "dân", "xã", "huyện", "thành", "phố", "phát", "triển", "kinh", "tế", "hội",
-    "chuyển", "đổi", "số", "an", "toàn", "thông", "tin", "giao", "du", "lịch", "biển", "nông", "nghiệp", "điện",
-    "gió", "mặt", "trời", "học", "sinh", "giáo", "dục", "y", "bệnh", "viện", "chính", "quyền", "cán", "bộ", "tổ",
-    "chức", "hoạt", "động", "theo", "sẽ", "đang", "đến", "từ", "về", "tại", "ngày", "tháng", "quý", "kế", "hoạch",
-    "dự", "án", "đầu", "tư", "vốn", "doanh", "nghiệp", "thương", "mại", "chợ", "giá", "hàng", "hóa", "sản", "xuất",
-    "nho", "táo", "muối", "cừu", "tôm", "cá", "lúa", "bắp", "nước", "hạn", "mưa", "bão", "báo", "bảo", "lũ", "sạt",
-    "lở", "đường", "cầu", "cảng", "sân", "bay", "trường", "lớp", "thi", "tốt", "nghiệp", "văn", "hóa", "lễ", "hội",
-    "Ninh", "Thuận", "Phan", "Rang", "Tháp", "Chàm", "Hải", "Phước", "Sơn", "Bác", "Ái", "Cà", "Ná", "Vĩnh", "Hy",
-    "cảnh", "sát", "công", "an", "lừa", "đảo", "mạng", "xã", "tài", "khoản", "ngân", "hàng", "chuyển", "khoản",
-    "điều", "tra", "xử", "lý", "vi", "phạm", "pháp", "luật", "quy", "định", "nghị", "quyết", "chỉ", "thị", "ủy",
-    "ban", "nhân", "lãnh", "đạo", "đồng", "chí", "phó", "chủ", "tịch", "giám", "đốc", "sở", "phòng", "ban", "ngành",
+    "và",
+    "của",
+    "các",
+    "là",
+    "có",
+    "được",
+    "trong",
+    "cho",
+    "những",
+    "với",
+    "không",
+    "người",
+    "đã",
+    "một",
+    "này",
+    "năm",
+    "tỉnh",
+    "công",
+    "tác",
+    "dân",
+    "xã",
+    "huyện",
+    "thành",
+    "phố",
+    "phát",
+    "triển",
+    "kinh",
+    "tế",
+    "hội",
+    "chuyển",
+    "đổi",
+    "số",
+    "an",
+    "toàn",
+    "thông",
+    "tin",
+    "giao",
+    "du",
+    "lịch",
+    "biển",
+    "nông",
+    "nghiệp",
+    "điện",
+    "gió",
+    "mặt",
+    "trời",
+    "học",
+    "sinh",
+    "giáo",
+    "dục",
+    "y",
+    "bệnh",
+    "viện",
+    "chính",
+    "quyền",
+    "cán",
+    "bộ",
+    "tổ",
+    "chức",
+    "hoạt",
+    "động",
+    "theo",
+    "sẽ",
+    "đang",
+    "đến",
+    "từ",
+    "về",
+    "tại",
+    "ngày",
+    "tháng",
+    "quý",
+    "kế",
+    "hoạch",
+    "dự",
+    "án",
+    "đầu",
+    "tư",
+    "vốn",
+    "doanh",
+    "nghiệp",
+    "thương",
+    "mại",
+    "chợ",
+    "giá",
+    "hàng",
+    "hóa",
+    "sản",
+    "xuất",
+    "nho",
+    "táo",
+    "muối",
+    "cừu",
+    "tôm",
+    "cá",
+    "lúa",
+    "bắp",
+    "nước",
+    "hạn",
+    "mưa",
+    "bão",
+    "báo",
+    "bảo",
+    "lũ",
+    "sạt",
+    "lở",
+    "đường",
+    "cầu",
+    "cảng",
+    "sân",
+    "bay",
+    "trường",
+    "lớp",
+    "thi",
+    "tốt",
+    "nghiệp",
+    "văn",
+    "hóa",
+    "lễ",
+    "hội",
+    "Ninh",
+    "Thuận",
+    "Phan",
+    "Rang",
+    "Tháp",
+    "Chàm",
+    "Hải",
+    "Phước",
+    "Sơn",
+    "Bác",
+    "Ái",
+    "Cà",
+    "Ná",
+    "Vĩnh",
+    "Hy",
+    "cảnh",
+    "sát",
+    "công",
+    "an",
+    "lừa",
+    "đảo",
+    "mạng",
+    "xã",
+    "tài",
+    "khoản",
+    "ngân",
+    "hàng",
+    "chuyển",
+    "khoản",
+    "điều",
+    "tra",
+    "xử",
+    "lý",
+    "vi",
+    "phạm",
+    "pháp",
+    "luật",
+    "quy",
+    "định",
+    "nghị",
+    "quyết",
+    "chỉ",
+    "thị",
+    "ủy",
+    "ban",
+    "nhân",
+    "lãnh",
+    "đạo",
+    "đồng",
+    "chí",
+    "phó",
+    "chủ",
+    "tịch",
+    "giám",
+    "đốc",
+    "sở",
+    "phòng",
+    "ban",
+    "ngành",
 ];
 
 struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
 
@@ -47,7 +216,10 @@ impl Rng {
 /// The synthetic documents: ~90-word texts; one in ten an unaccented social-style post.
 pub fn generate(count: usize) -> Vec<IndexDoc> {
     let mut rng = Rng(42);
-    let start = Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).single().unwrap_or_else(Utc::now);
+    let start = Utc
+        .with_ymd_and_hms(2023, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_else(Utc::now);
     (0..count)
         .map(|i| {
             let title: Vec<&str> = (0..10).map(|_| rng.syllable()).collect();
@@ -59,7 +231,10 @@ pub fn generate(count: usize) -> Vec<IndexDoc> {
             }
             let post = i % 10 == 0;
             let (title, text) = if post {
-                (diembao_core::text::fold(&title.join(" ")).to_lowercase(), diembao_core::text::fold(&text).to_lowercase())
+                (
+                    diembao_core::text::fold(&title.join(" ")).to_lowercase(),
+                    diembao_core::text::fold(&text).to_lowercase(),
+                )
             } else {
                 (title.join(" "), text)
             };
@@ -70,7 +245,11 @@ pub fn generate(count: usize) -> Vec<IndexDoc> {
                 title,
                 text,
                 source: Some(format!("Báo số {}", i % 50)),
-                kind: if post { "post".into() } else { "article".into() },
+                kind: if post {
+                    "post".into()
+                } else {
+                    "article".into()
+                },
                 published: Some(date.to_rfc3339()),
                 date,
                 rules: Vec::new(),
@@ -83,10 +262,30 @@ pub fn generate(count: usize) -> Vec<IndexDoc> {
 /// The query mix: (name, diembao query, FTS5 MATCH expression, with a date filter).
 const QUERIES: &[(&str, &str, &str, bool)] = &[
     ("single word", "biển", "biển", false),
-    ("three words", "chuyển đổi số", "chuyển AND đổi AND số", false),
-    ("phrase", "\"an toàn thông tin\"", "\"an toàn thông tin\"", false),
-    ("unaccented", "chuyen doi so", "chuyen AND doi AND so", false),
-    ("boolean", "(lừa đảo OR sạt lở) -bão", "(lừa AND đảo OR sạt AND lở) NOT bão", false),
+    (
+        "three words",
+        "chuyển đổi số",
+        "chuyển AND đổi AND số",
+        false,
+    ),
+    (
+        "phrase",
+        "\"an toàn thông tin\"",
+        "\"an toàn thông tin\"",
+        false,
+    ),
+    (
+        "unaccented",
+        "chuyen doi so",
+        "chuyen AND doi AND so",
+        false,
+    ),
+    (
+        "boolean",
+        "(lừa đảo OR sạt lở) -bão",
+        "(lừa AND đảo OR sạt AND lở) NOT bão",
+        false,
+    ),
     ("date filter", "du lịch", "du AND lịch", true),
 ];
 
@@ -162,16 +361,24 @@ pub async fn search(count: usize, rounds: usize) -> Result<SearchBench> {
 
     eprintln!("bench: loading SQLite FTS5…");
     let db_path = dir.path().join("fts5.sqlite");
-    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&format!("sqlite://{}", db_path.display()))?
-        .create_if_missing(true)
-        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-        .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
-    let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+    let options =
+        sqlx::sqlite::SqliteConnectOptions::from_str(&format!("sqlite://{}", db_path.display()))?
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
     sqlx::query("CREATE VIRTUAL TABLE docs USING fts5(title, text, tokenize = 'unicode61 remove_diacritics 2')")
         .execute(&pool)
         .await?;
-    sqlx::query("CREATE TABLE meta (id INTEGER PRIMARY KEY, date INTEGER)").execute(&pool).await?;
-    sqlx::query("CREATE INDEX meta_date ON meta(date)").execute(&pool).await?;
+    sqlx::query("CREATE TABLE meta (id INTEGER PRIMARY KEY, date INTEGER)")
+        .execute(&pool)
+        .await?;
+    sqlx::query("CREATE INDEX meta_date ON meta(date)")
+        .execute(&pool)
+        .await?;
     let started = Instant::now();
     for chunk in docs.chunks(10_000) {
         let mut tx = pool.begin().await?;
@@ -182,7 +389,11 @@ pub async fn search(count: usize, rounds: usize) -> Result<SearchBench> {
                 .bind(&doc.text)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO meta(id, date) VALUES (?, ?)").bind(doc.id).bind(doc.date.timestamp()).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO meta(id, date) VALUES (?, ?)")
+                .bind(doc.id)
+                .bind(doc.date.timestamp())
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
     }

@@ -62,9 +62,14 @@ pub async fn run(data_dir: &Path, mut config: Config, addr: SocketAddr) -> Resul
         env,
         addr,
         // The demo is a local, read-and-review sandbox: no accounts needed.
-        diembao_web::Access::Open { user: "demo".into(), role: "reviewer".into() }, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+        diembao_web::Access::Open {
+            user: "demo".into(),
+            role: "reviewer".into(),
+        },
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        },
+    )
     .await
     .with_context(|| format!("serving the web UI at {addr}"))?;
     Ok(())

@@ -468,17 +468,31 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             report_input_errors(file, &parsed.errors)
         }
         Command::Sources {
-            command: SourcesCommand::Add { url, name, link_selector, allow_private_network, json },
+            command:
+                SourcesCommand::Add {
+                    url,
+                    name,
+                    link_selector,
+                    allow_private_network,
+                    json,
+                },
         } => {
             let home = url::Url::parse(url).map_err(|e| bad_input(format!("{url}: {e}")))?;
             if *allow_private_network {
                 config.crawl.allow_private_network = true;
             }
             let env = open_env(&cli, config).await?;
-            let found = env.discover_source(&home, name.as_deref(), link_selector.as_deref()).await?;
+            let found = env
+                .discover_source(&home, name.as_deref(), link_selector.as_deref())
+                .await?;
             let (id, outcome) = env.store.upsert_source(&found.proposed).await?;
             if *json {
-                println!("{}", serde_json::to_string(&serde_json::json!({"id": id, "outcome": outcome, "discovery": found}))?);
+                println!(
+                    "{}",
+                    serde_json::to_string(
+                        &serde_json::json!({"id": id, "outcome": outcome, "discovery": found})
+                    )?
+                );
             } else {
                 for (feed, items) in &found.feeds {
                     println!("feed     {feed} ({items} items)");
@@ -486,7 +500,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 for (sitemap, entries) in &found.sitemaps {
                     println!("sitemap  {sitemap} ({entries} entries)");
                 }
-                println!("added    #{id} {} ({}) {}", found.proposed.name, found.proposed.kind, found.proposed.url);
+                println!(
+                    "added    #{id} {} ({}) {}",
+                    found.proposed.name, found.proposed.kind, found.proposed.url
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -533,30 +550,56 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let env = open_env(&cli, config).await?;
             search(&env, args)
         }
-        Command::Bench { command: BenchCommand::Search { docs, rounds } } => {
+        Command::Bench {
+            command: BenchCommand::Search { docs, rounds },
+        } => {
             let result = bench_search::search(*docs, *rounds).await?;
             println!("{}", serde_json::to_string_pretty(&result)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { command: BenchCommand::Crawl { pages, hosts, concurrency } } => {
+        Command::Bench {
+            command:
+                BenchCommand::Crawl {
+                    pages,
+                    hosts,
+                    concurrency,
+                },
+        } => {
             let result = bench::crawl(*pages, *hosts, *concurrency).await?;
             println!("{}", serde_json::to_string_pretty(&result)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Digest { command } => digest_command(&cli, config, command).await,
         Command::Cases { command } => cases_cmd::run(&cli, config, command).await,
-        Command::Users { command: UsersCommand::Add { name, role, password_stdin: _ } } => {
+        Command::Users {
+            command:
+                UsersCommand::Add {
+                    name,
+                    role,
+                    password_stdin: _,
+                },
+        } => {
             let mut password = String::new();
-            std::io::stdin().read_line(&mut password).context("reading the password from stdin")?;
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from stdin")?;
             let password = password.trim_end_matches(['\r', '\n']);
             if password.chars().count() < 8 {
                 return Err(bad_input("the password must have at least 8 characters"));
             }
-            let hash = diembao_web::auth::hash_password(password).map_err(|e| anyhow!("hashing: {e}"))?;
+            let hash =
+                diembao_web::auth::hash_password(password).map_err(|e| anyhow!("hashing: {e}"))?;
             let env = open_env(&cli, config).await?;
             match env.store.upsert_user(name, role, &hash, "cli").await {
                 Ok((id, outcome)) => {
-                    eprintln!("user {name} ({role}): {}", if outcome == diembao_store::Upsert::New { "created" } else { "updated" });
+                    eprintln!(
+                        "user {name} ({role}): {}",
+                        if outcome == diembao_store::Upsert::New {
+                            "created"
+                        } else {
+                            "updated"
+                        }
+                    );
                     println!("{id}");
                     Ok(ExitCode::SUCCESS)
                 }
@@ -564,7 +607,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 Err(err) => Err(err.into()),
             }
         }
-        Command::Users { command: UsersCommand::List { json } } => {
+        Command::Users {
+            command: UsersCommand::List { json },
+        } => {
             let env = open_env(&cli, config).await?;
             let users = env.store.users().await?;
             if *json {
@@ -572,7 +617,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 for u in &users {
-                    println!("{:>4}  {:<10} {}{}", u.id, u.role, u.name, if u.disabled { " (disabled)" } else { "" });
+                    println!(
+                        "{:>4}  {:<10} {}{}",
+                        u.id,
+                        u.role,
+                        u.name,
+                        if u.disabled { " (disabled)" } else { "" }
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -630,7 +681,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let addr = resolve_addr(*addr, &config)?;
             let env = open_env(&cli, config).await?;
             eprintln!("diembao: http://{addr}/");
-            diembao_web::serve(env, addr, diembao_web::sessions_for(addr), shutdown_signal()).await?;
+            diembao_web::serve(
+                env,
+                addr,
+                diembao_web::sessions_for(addr),
+                shutdown_signal(),
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -930,7 +987,9 @@ async fn run_main(
                     tracing::error!(error = %err, "candidate alerts failed; will retry");
                 }
                 match env.digest_due(Utc::now()).await {
-                    Ok(Some(reports)) => tracing::info!(recipients = reports.len(), "weekly digest sent"),
+                    Ok(Some(reports)) => {
+                        tracing::info!(recipients = reports.len(), "weekly digest sent")
+                    }
                     Ok(None) => {}
                     Err(err) => tracing::error!(error = %err, "weekly digest failed"),
                 }
@@ -946,10 +1005,11 @@ async fn run_main(
         let mut rx = stop_rx.clone();
         eprintln!("diembao: http://{addr}/");
         tasks.spawn(async move {
-            if let Err(err) = diembao_web::serve(env, addr, diembao_web::sessions_for(addr), async move {
-                let _ = rx.changed().await;
-            })
-            .await
+            if let Err(err) =
+                diembao_web::serve(env, addr, diembao_web::sessions_for(addr), async move {
+                    let _ = rx.changed().await;
+                })
+                .await
             {
                 tracing::error!(error = %err, "web server stopped");
             }
@@ -964,16 +1024,23 @@ async fn run_main(
 }
 
 fn read_rules(file: &Path) -> Result<(String, diembao_core::rules::RuleSet)> {
-    let text = std::fs::read_to_string(file).map_err(|e| bad_input(format!("{}: {e}", file.display())))?;
-    let set = diembao_core::rules::parse_rules(&text).map_err(|err| bad_input(err.display_in(&file.display().to_string())))?;
+    let text =
+        std::fs::read_to_string(file).map_err(|e| bad_input(format!("{}: {e}", file.display())))?;
+    let set = diembao_core::rules::parse_rules(&text)
+        .map_err(|err| bad_input(err.display_in(&file.display().to_string())))?;
     Ok((text, set))
 }
 
 async fn rules_command(cli: &Cli, config: Config, command: &RulesCommand) -> Result<ExitCode> {
     match command {
-        RulesCommand::Test { file, input, json: _ } => {
+        RulesCommand::Test {
+            file,
+            input,
+            json: _,
+        } => {
             let (_, set) = read_rules(file)?;
-            let reader = std::fs::File::open(input).map_err(|e| bad_input(format!("{}: {e}", input.display())))?;
+            let reader = std::fs::File::open(input)
+                .map_err(|e| bad_input(format!("{}: {e}", input.display())))?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             let mut errors = Vec::new();
@@ -1001,7 +1068,10 @@ async fn rules_command(cli: &Cli, config: Config, command: &RulesCommand) -> Res
                     .into_iter()
                     .map(|m| serde_json::json!({"rule": m.rule, "category": m.category, "severity": m.severity.as_str(), "terms": m.terms}))
                     .collect();
-                serde_json::to_writer(&mut out, &serde_json::json!({"url": doc.url, "matches": matches}))?;
+                serde_json::to_writer(
+                    &mut out,
+                    &serde_json::json!({"url": doc.url, "matches": matches}),
+                )?;
                 out.write_all(b"\n")?;
             }
             out.flush()?;
@@ -1009,17 +1079,29 @@ async fn rules_command(cli: &Cli, config: Config, command: &RulesCommand) -> Res
         }
         RulesCommand::Import { file, actor } => {
             let (text, set) = read_rules(file)?;
-            let name = file.file_stem().map_or_else(|| "rules".to_string(), |s| s.to_string_lossy().into_owned());
+            let name = file
+                .file_stem()
+                .map_or_else(|| "rules".to_string(), |s| s.to_string_lossy().into_owned());
             let env = open_env(cli, config).await?;
             let sha = diembao_store::content_hash(&name, &text);
-            let (version, created) = env.store.import_rule_version(&name, &text, &sha, actor).await?;
+            let (version, created) = env
+                .store
+                .import_rule_version(&name, &text, &sha, actor)
+                .await?;
             if created {
-                eprintln!("rules: `{name}` version {} with {} rules", version.version, set.len());
+                eprintln!(
+                    "rules: `{name}` version {} with {} rules",
+                    version.version,
+                    set.len()
+                );
             } else {
                 eprintln!("rules: `{name}` unchanged (version {})", version.version);
             }
             let bar = indicatif::ProgressBar::new(0);
-            bar.set_style(indicatif::ProgressStyle::with_template("re-tag {bar:40} {pos}/{len} documents").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("re-tag {bar:40} {pos}/{len} documents")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
             let done = env
                 .retag_all(|done, total| {
                     bar.set_length(total);
@@ -1033,7 +1115,13 @@ async fn rules_command(cli: &Cli, config: Config, command: &RulesCommand) -> Res
         }
         RulesCommand::List { json } => {
             let env = open_env(cli, config).await?;
-            let active: Vec<i64> = env.store.active_rule_versions().await?.iter().map(|v| v.id).collect();
+            let active: Vec<i64> = env
+                .store
+                .active_rule_versions()
+                .await?
+                .iter()
+                .map(|v| v.id)
+                .collect();
             let versions = env.store.rule_versions().await?;
             if *json {
                 let rows: Vec<serde_json::Value> = versions
@@ -1043,7 +1131,18 @@ async fn rules_command(cli: &Cli, config: Config, command: &RulesCommand) -> Res
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 for v in &versions {
-                    println!("{:>4}  set {:<3} v{:<3} {} {}", v.id, v.rule_set_id, v.version, if active.contains(&v.id) { "active " } else { "retired" }, v.created_at.to_rfc3339());
+                    println!(
+                        "{:>4}  set {:<3} v{:<3} {} {}",
+                        v.id,
+                        v.rule_set_id,
+                        v.version,
+                        if active.contains(&v.id) {
+                            "active "
+                        } else {
+                            "retired"
+                        },
+                        v.created_at.to_rfc3339()
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -1051,10 +1150,20 @@ async fn rules_command(cli: &Cli, config: Config, command: &RulesCommand) -> Res
     }
 }
 
-async fn candidates_command(cli: &Cli, config: Config, command: &CandidatesCommand) -> Result<ExitCode> {
+async fn candidates_command(
+    cli: &Cli,
+    config: Config,
+    command: &CandidatesCommand,
+) -> Result<ExitCode> {
     let env = open_env(cli, config).await?;
     match command {
-        CandidatesCommand::List { status, category, severity, source, json } => {
+        CandidatesCommand::List {
+            status,
+            category,
+            severity,
+            source,
+            json,
+        } => {
             let filter = diembao_store::CandidateFilter {
                 status: status.clone(),
                 category: category.clone(),
@@ -1078,39 +1187,67 @@ async fn candidates_command(cli: &Cli, config: Config, command: &CandidatesComma
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 for (c, d) in &rows {
-                    println!("{:>5}  {:<6} {:<9} {:<40} {}", c.id, c.severity, c.status, c.rules.to_string(), d.title);
+                    println!(
+                        "{:>5}  {:<6} {:<9} {:<40} {}",
+                        c.id,
+                        c.severity,
+                        c.status,
+                        c.rules.to_string(),
+                        d.title
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
-        CandidatesCommand::Review { id, decision, reviewer, note } => {
-            match env.store.review_candidate(*id, decision, reviewer, note.as_deref()).await {
+        CandidatesCommand::Review {
+            id,
+            decision,
+            reviewer,
+            note,
+        } => {
+            match env
+                .store
+                .review_candidate(*id, decision, reviewer, note.as_deref())
+                .await
+            {
                 Ok(candidate) => {
-                    eprintln!("candidate {}: {} by {reviewer}", candidate.id, candidate.status);
+                    eprintln!(
+                        "candidate {}: {} by {reviewer}",
+                        candidate.id, candidate.status
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(diembao_store::StoreError::Invalid(message)) => Err(bad_input(message)),
                 Err(err) => Err(err.into()),
             }
         }
-        CandidatesCommand::Assign { id, to, actor } => match env.store.assign_candidate(*id, Some(to), actor).await {
-            Ok(candidate) => {
-                eprintln!("candidate {} assigned to {to}", candidate.id);
-                Ok(ExitCode::SUCCESS)
+        CandidatesCommand::Assign { id, to, actor } => {
+            match env.store.assign_candidate(*id, Some(to), actor).await {
+                Ok(candidate) => {
+                    eprintln!("candidate {} assigned to {to}", candidate.id);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(diembao_store::StoreError::Invalid(message)) => Err(bad_input(message)),
+                Err(err) => Err(err.into()),
             }
-            Err(diembao_store::StoreError::Invalid(message)) => Err(bad_input(message)),
-            Err(err) => Err(err.into()),
-        },
+        }
     }
 }
 
-fn parse_period(week: Option<&str>, from: Option<&str>, to: Option<&str>) -> Result<diembao_core::digest::Period> {
+fn parse_period(
+    week: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<diembao_core::digest::Period> {
     use diembao_core::digest::Period;
     match (week, from, to) {
-        (Some(week), _, _) => Period::parse_week(week).map_err(|e| bad_input(format!("--week {week}: {e}"))),
+        (Some(week), _, _) => {
+            Period::parse_week(week).map_err(|e| bad_input(format!("--week {week}: {e}")))
+        }
         (None, Some(from), Some(to)) => {
             let day = |text: &str| {
-                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| bad_input(format!("bad date `{text}` (use YYYY-MM-DD)")))
+                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .map_err(|_| bad_input(format!("bad date `{text}` (use YYYY-MM-DD)")))
             };
             Period::range(day(from)?, day(to)?).map_err(|e| bad_input(e.to_string()))
         }
@@ -1120,7 +1257,13 @@ fn parse_period(week: Option<&str>, from: Option<&str>, to: Option<&str>) -> Res
 
 async fn digest_command(cli: &Cli, config: Config, command: &DigestCommand) -> Result<ExitCode> {
     match command {
-        DigestCommand::Build { week, from, to, format, out } => {
+        DigestCommand::Build {
+            week,
+            from,
+            to,
+            format,
+            out,
+        } => {
             let period = parse_period(week.as_deref(), from.as_deref(), to.as_deref())?;
             let env = open_env(cli, config).await?;
             env.index_pending().await?;
@@ -1132,8 +1275,13 @@ async fn digest_command(cli: &Cli, config: Config, command: &DigestCommand) -> R
             };
             match out {
                 Some(path) => {
-                    std::fs::write(path, rendered.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
-                    eprintln!("digest: {} documents, written to {}", digest.total, path.display());
+                    std::fs::write(path, rendered.as_bytes())
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!(
+                        "digest: {} documents, written to {}",
+                        digest.total,
+                        path.display()
+                    );
                 }
                 None => println!("{rendered}"),
             }
@@ -1149,11 +1297,21 @@ async fn digest_command(cli: &Cli, config: Config, command: &DigestCommand) -> R
                 println!("{}", serde_json::to_string_pretty(&reports)?);
             } else {
                 for r in &reports {
-                    let what = if r.already_sent { "already sent".to_string() } else if r.status == "sent" { "sent".to_string() } else { format!("FAILED: {}", r.error.as_deref().unwrap_or("")) };
+                    let what = if r.already_sent {
+                        "already sent".to_string()
+                    } else if r.status == "sent" {
+                        "sent".to_string()
+                    } else {
+                        format!("FAILED: {}", r.error.as_deref().unwrap_or(""))
+                    };
                     eprintln!("digest {week} → {}: {what}", r.recipient);
                 }
             }
-            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         DigestCommand::List { json } => {
             let env = open_env(cli, config).await?;
@@ -1171,7 +1329,13 @@ async fn digest_command(cli: &Cli, config: Config, command: &DigestCommand) -> R
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 for row in &out {
-                    println!("{}  {} – {}  {} documents", row["period"].as_str().unwrap_or(""), row["from"].as_str().unwrap_or(""), row["to"].as_str().unwrap_or(""), row["total"]);
+                    println!(
+                        "{}  {} – {}  {} documents",
+                        row["period"].as_str().unwrap_or(""),
+                        row["from"].as_str().unwrap_or(""),
+                        row["to"].as_str().unwrap_or(""),
+                        row["total"]
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -292,7 +292,10 @@ fn synthetic_bench(docs: &[diembao_core::NewDocument]) {
         };
         let naive_rate = sample.len() as f64 / secs;
         let fired_compiled: usize = sample.iter().map(|d| rules.evaluate(d).len()).sum();
-        assert_eq!(fired_naive, fired_compiled, "the naive and compiled evaluations agree");
+        assert_eq!(
+            fired_naive, fired_compiled,
+            "the naive and compiled evaluations agree"
+        );
         println!(
             "synthetic {name}: naive (each rule alone on each document) {naive_rate:.0} documents/s; \
              compiled/naive = {:.0}x; re-tagging 1,000,000 documents would take {:.0} s compiled, {:.0} s naive",

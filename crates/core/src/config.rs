@@ -143,7 +143,10 @@ impl Default for DigestConfig {
             send_at: "Mon 07:00".into(),
             recipients: Vec::new(),
             topics: vec![
-                TopicConfig { title: "Chuyển đổi số".into(), query: "\"chuyển đổi số\"".into() },
+                TopicConfig {
+                    title: "Chuyển đổi số".into(),
+                    query: "\"chuyển đổi số\"".into(),
+                },
                 TopicConfig {
                     title: "An toàn thông tin".into(),
                     query: "\"an toàn thông tin\" OR \"an ninh mạng\"".into(),
@@ -156,7 +159,12 @@ impl Default for DigestConfig {
 impl DigestConfig {
     /// `send_at` as (weekday, hour, minute): `Mon 07:00`.
     pub fn schedule(&self) -> Result<(chrono::Weekday, u32, u32), String> {
-        let bad = || format!("send_at `{}`: use a weekday and a time, like `Mon 07:00`", self.send_at);
+        let bad = || {
+            format!(
+                "send_at `{}`: use a weekday and a time, like `Mon 07:00`",
+                self.send_at
+            )
+        };
         let (day, time) = self.send_at.trim().split_once(' ').ok_or_else(bad)?;
         let weekday: chrono::Weekday = day.parse().map_err(|_| bad())?;
         let (h, m) = time.trim().split_once(':').ok_or_else(bad)?;

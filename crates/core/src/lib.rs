@@ -13,5 +13,5 @@ pub mod url_canon;
 pub use document::{DocKind, NewDocument};
 pub use error::InputError;
 pub use source::{SourceKind, SourceSpec};
-pub mod rules;
 pub mod digest;
+pub mod rules;

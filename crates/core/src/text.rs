@@ -1049,5 +1049,4 @@ mod tests {
             assert_eq!(is_word_char(c), reference, "{c:?} U+{:04X}", c as u32);
         }
     }
-
 }

@@ -276,21 +276,32 @@ pub fn short_post_text(html: &str) -> String {
     use std::sync::LazyLock;
     static CONTAINER: LazyLock<scraper::Selector> =
         LazyLock::new(|| scraper::Selector::parse("article, main").expect("static selector"));
-    static PARAGRAPHS: LazyLock<scraper::Selector> = LazyLock::new(|| scraper::Selector::parse("p").expect("static selector"));
+    static PARAGRAPHS: LazyLock<scraper::Selector> =
+        LazyLock::new(|| scraper::Selector::parse("p").expect("static selector"));
     let document = Html::parse_document(html);
-    let Some(container) = document.select(&CONTAINER).next() else { return String::new() };
+    let Some(container) = document.select(&CONTAINER).next() else {
+        return String::new();
+    };
     let skipped = |p: &ElementRef<'_>| {
         p.ancestors().filter_map(ElementRef::wrap).any(|a| {
             let name = a.value().name();
             let class = a.value().attr("class").unwrap_or("").to_ascii_lowercase();
             matches!(name, "header" | "footer" | "nav" | "aside" | "form")
-                || ["comment", "share", "related", "reaction"].iter().any(|k| class.contains(k))
+                || ["comment", "share", "related", "reaction"]
+                    .iter()
+                    .any(|k| class.contains(k))
         })
     };
     let paragraphs: Vec<String> = container
         .select(&PARAGRAPHS)
         .filter(|p| !skipped(p))
-        .map(|p| p.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|p| {
+            p.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .filter(|t| !t.is_empty())
         .collect();
     diembao_core::text::clean(&paragraphs.join("\n\n"))
@@ -339,4 +350,3 @@ mod tests {
         assert!(parse_mastodon_statuses(b"{\"error\":\"x\"}", &base()).is_err());
     }
 }
-

@@ -37,25 +37,43 @@ impl Store {
         digests::Entity::insert(row)
             .on_conflict(
                 OnConflict::column(digests::Column::Period)
-                    .update_columns([digests::Column::FromDate, digests::Column::ToDate, digests::Column::Content, digests::Column::BuiltAt])
+                    .update_columns([
+                        digests::Column::FromDate,
+                        digests::Column::ToDate,
+                        digests::Column::Content,
+                        digests::Column::BuiltAt,
+                    ])
                     .to_owned(),
             )
             .exec_without_returning(self.db())
             .await?;
-        self.digest(period).await?.ok_or_else(|| StoreError::Invalid(format!("digest {period} vanished")))
+        self.digest(period)
+            .await?
+            .ok_or_else(|| StoreError::Invalid(format!("digest {period} vanished")))
     }
 
     pub async fn digest(&self, period: &str) -> Result<Option<DigestRow>, StoreError> {
-        Ok(digests::Entity::find().filter(digests::Column::Period.eq(period)).one(self.db()).await?)
+        Ok(digests::Entity::find()
+            .filter(digests::Column::Period.eq(period))
+            .one(self.db())
+            .await?)
     }
 
     /// The archive, newest first.
     pub async fn digests(&self) -> Result<Vec<DigestRow>, StoreError> {
-        Ok(digests::Entity::find().order_by_desc(digests::Column::FromDate).all(self.db()).await?)
+        Ok(digests::Entity::find()
+            .order_by_desc(digests::Column::FromDate)
+            .all(self.db())
+            .await?)
     }
 
     /// The delivery of a digest to one recipient, created pending on first sight.
-    pub async fn delivery(&self, digest_id: i64, recipient: &str, message_id: &str) -> Result<Delivery, StoreError> {
+    pub async fn delivery(
+        &self,
+        digest_id: i64,
+        recipient: &str,
+        message_id: &str,
+    ) -> Result<Delivery, StoreError> {
         let row = digest_deliveries::ActiveModel {
             digest_id: Set(digest_id),
             recipient: Set(recipient.to_string()),
@@ -67,9 +85,12 @@ impl Store {
         };
         digest_deliveries::Entity::insert(row)
             .on_conflict(
-                OnConflict::columns([digest_deliveries::Column::DigestId, digest_deliveries::Column::Recipient])
-                    .do_nothing()
-                    .to_owned(),
+                OnConflict::columns([
+                    digest_deliveries::Column::DigestId,
+                    digest_deliveries::Column::Recipient,
+                ])
+                .do_nothing()
+                .to_owned(),
             )
             .exec_without_returning(self.db())
             .await?;
@@ -90,7 +111,11 @@ impl Store {
     }
 
     /// Records the outcome of one sending attempt.
-    pub async fn delivery_attempted(&self, delivery: Delivery, error: Option<&str>) -> Result<Delivery, StoreError> {
+    pub async fn delivery_attempted(
+        &self,
+        delivery: Delivery,
+        error: Option<&str>,
+    ) -> Result<Delivery, StoreError> {
         let attempts = delivery.attempts + 1;
         let mut active: digest_deliveries::ActiveModel = delivery.into();
         active.attempts = Set(attempts);

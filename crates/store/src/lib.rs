@@ -6,8 +6,8 @@
 //! is why the queue is set up on a connection of its own (see `diembao-jobs`) and
 //! [`Store::connect`] sets the pragma on every new connection of this pool.
 
-pub mod entity;
 mod digest;
+pub mod entity;
 mod queries;
 mod review;
 mod users;
@@ -22,8 +22,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 pub use digest::*;
 pub use queries::*;
 pub use review::*;
-pub use users::*;
 pub use sea_orm::DbErr;
+pub use users::*;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -86,7 +86,10 @@ impl Store {
     }
 
     pub async fn source_by_name(&self, name: &str) -> Result<Option<Source>, StoreError> {
-        Ok(sources::Entity::find().filter(sources::Column::Name.eq(name)).one(self.db()).await?)
+        Ok(sources::Entity::find()
+            .filter(sources::Column::Name.eq(name))
+            .one(self.db())
+            .await?)
     }
 
     pub async fn source(&self, id: i64) -> Result<Option<Source>, StoreError> {
@@ -97,7 +100,9 @@ impl Store {
     /// come from the documents themselves (no per-document write on the source row).
     pub async fn source_succeeded(&self, id: i64, _new_documents: i64) -> Result<(), StoreError> {
         let now = Utc::now();
-        let Some(row) = self.source(id).await? else { return Ok(()) };
+        let Some(row) = self.source(id).await? else {
+            return Ok(());
+        };
         let every = row.every_secs;
         let (total, last) = self.source_document_stats(id).await?;
         let mut active: sources::ActiveModel = row.into();
@@ -112,7 +117,10 @@ impl Store {
     }
 
     /// How many documents a source has, and when the newest was stored.
-    pub async fn source_document_stats(&self, id: i64) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+    pub async fn source_document_stats(
+        &self,
+        id: i64,
+    ) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
         let row: Option<(i64, Option<DateTime<Utc>>)> = documents::Entity::find()
             .select_only()
             .column_as(Expr::col(documents::Column::Id).count(), "n")
@@ -404,16 +412,27 @@ impl Store {
             .filter(raw_captures::Column::CapturedAt.lt(before))
             .all(self.db())
             .await?;
-        let doomed: Vec<raw_captures::Model> = old.into_iter().filter(|c| !kept_captures.contains(&c.id)).collect();
+        let doomed: Vec<raw_captures::Model> = old
+            .into_iter()
+            .filter(|c| !kept_captures.contains(&c.id))
+            .collect();
         let mut paths = Vec::new();
         for capture in &doomed {
             documents::Entity::update_many()
-                .col_expr(documents::Column::RawCaptureId, Expr::value(Option::<i64>::None))
+                .col_expr(
+                    documents::Column::RawCaptureId,
+                    Expr::value(Option::<i64>::None),
+                )
                 .filter(documents::Column::RawCaptureId.eq(capture.id))
                 .exec(self.db())
                 .await?;
-            raw_captures::Entity::delete_by_id(capture.id).exec(self.db()).await?;
-            let shared = raw_captures::Entity::find().filter(raw_captures::Column::Sha256.eq(capture.sha256.clone())).count(self.db()).await?;
+            raw_captures::Entity::delete_by_id(capture.id)
+                .exec(self.db())
+                .await?;
+            let shared = raw_captures::Entity::find()
+                .filter(raw_captures::Column::Sha256.eq(capture.sha256.clone()))
+                .count(self.db())
+                .await?;
             if shared == 0 {
                 paths.push(capture.path.clone());
             }
@@ -655,7 +674,10 @@ impl Store {
     /// Has documents indexed again (their tags changed, say).
     pub async fn mark_unindexed(&self, ids: &[i64]) -> Result<(), StoreError> {
         documents::Entity::update_many()
-            .col_expr(documents::Column::IndexedAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(
+                documents::Column::IndexedAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
             .filter(documents::Column::Id.is_in(ids.iter().copied()))
             .exec(self.db())
             .await?;

@@ -10,9 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 
 use crate::entity::{audit_log, candidates, matches, reviews, rule_sets, rule_versions};
@@ -70,7 +68,11 @@ impl Store {
     ) -> Result<(RuleVersion, bool), StoreError> {
         let txn = self.begin_write().await?;
         let now = Utc::now();
-        let set = match rule_sets::Entity::find().filter(rule_sets::Column::Name.eq(name)).one(&txn).await? {
+        let set = match rule_sets::Entity::find()
+            .filter(rule_sets::Column::Name.eq(name))
+            .one(&txn)
+            .await?
+        {
             Some(set) => set,
             None => {
                 rule_sets::ActiveModel {
@@ -84,7 +86,9 @@ impl Store {
             }
         };
         if let Some(active_id) = set.active_version_id
-            && let Some(active) = rule_versions::Entity::find_by_id(active_id).one(&txn).await?
+            && let Some(active) = rule_versions::Entity::find_by_id(active_id)
+                .one(&txn)
+                .await?
             && active.sha256 == sha256
         {
             txn.commit().await?;
@@ -133,11 +137,17 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(rule_versions::Entity::find().filter(rule_versions::Column::Id.is_in(ids)).all(self.db()).await?)
+        Ok(rule_versions::Entity::find()
+            .filter(rule_versions::Column::Id.is_in(ids))
+            .all(self.db())
+            .await?)
     }
 
     pub async fn rule_versions(&self) -> Result<Vec<RuleVersion>, StoreError> {
-        Ok(rule_versions::Entity::find().order_by_asc(rule_versions::Column::Id).all(self.db()).await?)
+        Ok(rule_versions::Entity::find()
+            .order_by_asc(rule_versions::Column::Id)
+            .all(self.db())
+            .await?)
     }
 
     /// Records the matches of the active rule versions on a document (closing those of
@@ -160,7 +170,9 @@ impl Store {
             .await?;
         for row in &open {
             let still = active_versions.contains(&row.rule_version_id)
-                && found.iter().any(|(v, m)| *v == row.rule_version_id && m.rule_id == row.rule_id);
+                && found
+                    .iter()
+                    .any(|(v, m)| *v == row.rule_version_id && m.rule_id == row.rule_id);
             if !still {
                 matches::Entity::update_many()
                     .col_expr(matches::Column::ClosedAt, Expr::value(now))
@@ -170,7 +182,9 @@ impl Store {
             }
         }
         for (version_id, m) in found {
-            let exists = open.iter().any(|row| row.rule_version_id == *version_id && row.rule_id == m.rule_id);
+            let exists = open
+                .iter()
+                .any(|row| row.rule_version_id == *version_id && row.rule_id == m.rule_id);
             if exists {
                 continue;
             }
@@ -195,9 +209,13 @@ impl Store {
                 .await?;
             matches::Entity::insert(active)
                 .on_conflict(
-                    OnConflict::columns([matches::Column::DocumentId, matches::Column::RuleVersionId, matches::Column::RuleId])
-                        .do_nothing()
-                        .to_owned(),
+                    OnConflict::columns([
+                        matches::Column::DocumentId,
+                        matches::Column::RuleVersionId,
+                        matches::Column::RuleId,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
                 )
                 .exec_without_returning(&txn)
                 .await?;
@@ -217,7 +235,10 @@ impl Store {
     }
 
     /// Candidates, most severe first, then newest.
-    pub async fn candidates(&self, filter: &CandidateFilter) -> Result<Vec<(Candidate, crate::Document)>, StoreError> {
+    pub async fn candidates(
+        &self,
+        filter: &CandidateFilter,
+    ) -> Result<Vec<(Candidate, crate::Document)>, StoreError> {
         let mut query = candidates::Entity::find();
         if let Some(status) = &filter.status {
             query = query.filter(candidates::Column::Status.eq(status.clone()));
@@ -236,14 +257,24 @@ impl Store {
             .into_iter()
             .filter_map(|c| docs.get(&c.document_id).cloned().map(|d| (c, d)))
             .filter(|(c, d)| {
-                filter.category.as_ref().is_none_or(|cat| json_strings(&c.categories).contains(cat))
-                    && filter.source.as_ref().is_none_or(|s| d.source_name.as_deref() == Some(s.as_str()))
+                filter
+                    .category
+                    .as_ref()
+                    .is_none_or(|cat| json_strings(&c.categories).contains(cat))
+                    && filter
+                        .source
+                        .as_ref()
+                        .is_none_or(|s| d.source_name.as_deref() == Some(s.as_str()))
             })
             .collect();
         out.sort_by(|(a, da), (b, db)| {
             severity_rank(&b.severity)
                 .cmp(&severity_rank(&a.severity))
-                .then_with(|| db.published_at.unwrap_or(db.fetched_at).cmp(&da.published_at.unwrap_or(da.fetched_at)))
+                .then_with(|| {
+                    db.published_at
+                        .unwrap_or(db.fetched_at)
+                        .cmp(&da.published_at.unwrap_or(da.fetched_at))
+                })
                 .then_with(|| b.id.cmp(&a.id))
         });
         Ok(out)
@@ -260,10 +291,16 @@ impl Store {
         let status = match decision {
             "confirm" => candidate_status::CONFIRMED,
             "dismiss" => candidate_status::DISMISSED,
-            other => return Err(StoreError::Invalid(format!("unknown decision `{other}` (confirm or dismiss)"))),
+            other => {
+                return Err(StoreError::Invalid(format!(
+                    "unknown decision `{other}` (confirm or dismiss)"
+                )));
+            }
         };
         if reviewer.trim().is_empty() {
-            return Err(StoreError::Invalid("a decision needs a named reviewer".into()));
+            return Err(StoreError::Invalid(
+                "a decision needs a named reviewer".into(),
+            ));
         }
         let txn = self.begin_write().await?;
         let now = Utc::now();
@@ -302,7 +339,12 @@ impl Store {
     }
 
     /// Assigns a candidate to a reviewer (audit-logged).
-    pub async fn assign_candidate(&self, id: i64, assignee: Option<&str>, actor: &str) -> Result<Candidate, StoreError> {
+    pub async fn assign_candidate(
+        &self,
+        id: i64,
+        assignee: Option<&str>,
+        actor: &str,
+    ) -> Result<Candidate, StoreError> {
         let txn = self.begin_write().await?;
         let candidate = candidates::Entity::find_by_id(id)
             .one(&txn)
@@ -313,7 +355,9 @@ impl Store {
             action: Set("candidate.assign".into()),
             object_type: Set("candidate".into()),
             object_id: Set(Some(id)),
-            detail: Set(Some(serde_json::json!({"from": candidate.assignee, "to": assignee}))),
+            detail: Set(Some(
+                serde_json::json!({"from": candidate.assignee, "to": assignee}),
+            )),
             at: Set(Utc::now()),
             ..Default::default()
         }
@@ -328,7 +372,10 @@ impl Store {
     }
 
     /// The review status of the candidates of these documents.
-    pub async fn candidate_statuses(&self, document_ids: &[i64]) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+    pub async fn candidate_statuses(
+        &self,
+        document_ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>, StoreError> {
         if document_ids.is_empty() {
             return Ok(Default::default());
         }
@@ -342,7 +389,9 @@ impl Store {
     }
 
     /// Open high-severity candidates whose alert has not gone out yet.
-    pub async fn unalerted_candidates(&self) -> Result<Vec<(Candidate, crate::Document)>, StoreError> {
+    pub async fn unalerted_candidates(
+        &self,
+    ) -> Result<Vec<(Candidate, crate::Document)>, StoreError> {
         let rows = candidates::Entity::find()
             .filter(candidates::Column::Status.eq(candidate_status::OPEN))
             .filter(candidates::Column::Severity.eq("high"))
@@ -351,8 +400,16 @@ impl Store {
             .all(self.db())
             .await?;
         let ids: Vec<i64> = rows.iter().map(|c| c.document_id).collect();
-        let docs: BTreeMap<i64, crate::Document> = self.documents_by_ids(&ids).await?.into_iter().map(|d| (d.id, d)).collect();
-        Ok(rows.into_iter().filter_map(|c| docs.get(&c.document_id).cloned().map(|d| (c, d))).collect())
+        let docs: BTreeMap<i64, crate::Document> = self
+            .documents_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d))
+            .collect();
+        Ok(rows
+            .into_iter()
+            .filter_map(|c| docs.get(&c.document_id).cloned().map(|d| (c, d)))
+            .collect())
     }
 
     pub async fn mark_alerted(&self, ids: &[i64]) -> Result<(), StoreError> {
@@ -393,7 +450,14 @@ impl Store {
 }
 
 fn json_strings(value: &serde_json::Value) -> Vec<String> {
-    value.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 async fn update_candidate<C: sea_orm::ConnectionTrait>(
@@ -402,7 +466,10 @@ async fn update_candidate<C: sea_orm::ConnectionTrait>(
     found: &[(i64, NewMatch)],
 ) -> Result<Option<(i64, bool)>, StoreError> {
     let now = Utc::now();
-    let existing = candidates::Entity::find().filter(candidates::Column::DocumentId.eq(document_id)).one(db).await?;
+    let existing = candidates::Entity::find()
+        .filter(candidates::Column::DocumentId.eq(document_id))
+        .one(db)
+        .await?;
     if found.is_empty() {
         // Nothing fires any more: an open candidate that nobody judged goes away; decided
         // ones stay as the record of a decision.
@@ -445,7 +512,11 @@ async fn update_candidate<C: sea_orm::ConnectionTrait>(
                 ..Default::default()
             };
             let inserted = candidates::Entity::insert(row)
-                .on_conflict(OnConflict::column(candidates::Column::DocumentId).do_nothing().to_owned())
+                .on_conflict(
+                    OnConflict::column(candidates::Column::DocumentId)
+                        .do_nothing()
+                        .to_owned(),
+                )
                 .exec_without_returning(db)
                 .await?;
             let row = candidates::Entity::find()
@@ -457,12 +528,19 @@ async fn update_candidate<C: sea_orm::ConnectionTrait>(
         }
         Some(c) => {
             let seen: BTreeSet<String> = if c.status == candidate_status::DISMISSED {
-                let decided = reviews::Entity::find().filter(reviews::Column::CandidateId.eq(c.id)).all(db).await?;
-                decided.iter().flat_map(|r| json_strings(&r.terms)).collect()
+                let decided = reviews::Entity::find()
+                    .filter(reviews::Column::CandidateId.eq(c.id))
+                    .all(db)
+                    .await?;
+                decided
+                    .iter()
+                    .flat_map(|r| json_strings(&r.terms))
+                    .collect()
             } else {
                 BTreeSet::new()
             };
-            let reopen = c.status == candidate_status::DISMISSED && terms.iter().any(|t| !seen.contains(t));
+            let reopen =
+                c.status == candidate_status::DISMISSED && terms.iter().any(|t| !seen.contains(t));
             let id = c.id;
             let mut active: candidates::ActiveModel = c.into();
             active.severity = Set(severity);
