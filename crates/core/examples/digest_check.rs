@@ -261,9 +261,12 @@ fn run() -> Result<bool, String> {
             .collect();
         let week_index = StoryIndex::build(&week_docs, &background, &StoryConfig::default());
         let (min_true, max_false) = margin(&week_index, &week_docs, &expected_pairs, &key_of);
-        println!(
-            "  cosine: lowest same-event pair {min_true:.3}, highest other pair {max_false:.3}"
-        );
+        let lowest = if min_true.is_finite() {
+            format!("{min_true:.3}")
+        } else {
+            "— (no rewritten pair this week)".to_owned()
+        };
+        println!("  cosine: lowest same-event pair {lowest}, highest other pair {max_false:.3}");
         for s in &d.stories {
             let mut urls: Vec<String> = s.urls.iter().map(|u| key_of(u)).collect();
             urls.sort();
