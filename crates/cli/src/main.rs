@@ -63,6 +63,9 @@ enum Command {
     Worker {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
+        /// Also run the index writer (only one process may: normally `run` does).
+        #[arg(long)]
+        indexer: bool,
     },
     /// Only the web UI and the JSON API.
     Serve {
@@ -667,13 +670,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Run { addr, concurrency } => {
             let addr = resolve_addr(*addr, &config)?;
             let env = open_env(&cli, config).await?;
-            run_main(env, Some(addr), *concurrency, true)
+            run_main(env, Some(addr), *concurrency, true, true)
                 .await
                 .map(|_| ExitCode::SUCCESS)
         }
-        Command::Worker { concurrency } => {
+        Command::Worker {
+            concurrency,
+            indexer,
+        } => {
             let env = open_env(&cli, config).await?;
-            run_main(env, None, *concurrency, false)
+            run_main(env, None, *concurrency, false, *indexer)
                 .await
                 .map(|_| ExitCode::SUCCESS)
         }
@@ -948,10 +954,13 @@ async fn run_main(
     addr: Option<SocketAddr>,
     concurrency: usize,
     scheduler: bool,
+    indexer: bool,
 ) -> Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
-    {
+    if indexer {
+        // The single index writer: `run` (or one `worker --indexer`); tantivy's lock
+        // refuses a second one.
         let env = env.clone();
         let rx = stop_rx.clone();
         tasks.spawn(async move { env.run_indexer(rx).await });

@@ -94,7 +94,21 @@ impl Store {
         } else {
             return Err(StoreError::Url(url.to_string()));
         };
-        diembao_migrations::Migrator::up(&store.db, None).await?;
+        // Several processes may start together (`run` and workers): a migration applied
+        // by one while another was checking fails in the other, which then finds it
+        // recorded on a retry.
+        let mut attempt = 0;
+        loop {
+            match diembao_migrations::Migrator::up(&store.db, None).await {
+                Ok(()) => break,
+                Err(err) if attempt < 10 => {
+                    attempt += 1;
+                    tracing::warn!(attempt, error = %err, "migration failed; retrying (another process may be migrating)");
+                    tokio::time::sleep(Duration::from_millis(300 * attempt)).await;
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
         Ok(store)
     }
 
