@@ -209,21 +209,7 @@ fn window(text: &str, matches: &[Match]) -> (usize, usize) {
     (from, cut_end(text, from))
 }
 
-/// Escapes text for HTML (everything, no tags kept).
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use diembao_core::html::escape_html;
 
 #[cfg(test)]
 mod tests {

@@ -346,7 +346,9 @@ impl Env {
                 _ => social::parse_youtube_feed(&fetched.body, &fetched.final_url),
             }
             .map_err(|err| JobError::Other(format!("{}: {err}", fetched.final_url)))?;
-            let capture_id = self.keep_capture(&fetched).await?;
+            let capture_id = self
+                .keep_capture(&fetched, &capture::sha256_hex(&fetched.body))
+                .await?;
             let mut new_here = 0;
             for post in posts {
                 if self.store_post(source, post, capture_id).await? == Upsert::New {
@@ -365,9 +367,9 @@ impl Env {
         Ok(stored)
     }
 
-    async fn keep_capture(&self, fetched: &Fetched) -> Result<i64, JobError> {
-        let sha = capture::sha256_hex(&fetched.body);
-        let path = capture::save(&self.data_dir, &sha, &fetched.body)?;
+    /// Keeps a response byte for byte (content-addressed file and `raw_captures` row).
+    async fn keep_capture(&self, fetched: &Fetched, sha: &str) -> Result<i64, JobError> {
+        let path = capture::save(&self.data_dir, sha, &fetched.body)?;
         let headers = serde_json::Value::Object(
             fetched
                 .headers
@@ -382,7 +384,7 @@ impl Env {
                 status: fetched.status,
                 content_type: fetched.content_type.as_deref(),
                 headers,
-                sha256: &sha,
+                sha256: sha,
                 size: fetched.body.len(),
                 path: &path,
                 captured_at: fetched.fetched_at,
@@ -688,27 +690,7 @@ impl Env {
             syndicated_from,
             engagement: None,
         };
-        let path = capture::save(&self.data_dir, &sha, &fetched.body)?;
-        let headers = serde_json::Value::Object(
-            fetched
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-                .collect(),
-        );
-        let capture_id = self
-            .store
-            .insert_capture(NewCapture {
-                url: fetched.final_url.as_str(),
-                status: fetched.status,
-                content_type: fetched.content_type.as_deref(),
-                headers,
-                sha256: &sha,
-                size: fetched.body.len(),
-                path: &path,
-                captured_at: fetched.fetched_at,
-            })
-            .await?;
+        let capture_id = self.keep_capture(&fetched, &sha).await?;
         let (document_id, upsert) = self
             .store
             .upsert_document(&document, row.source_id, Some(capture_id))

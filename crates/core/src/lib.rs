@@ -5,6 +5,7 @@ pub mod config;
 pub mod document;
 pub mod duration;
 pub mod error;
+pub mod html;
 pub mod lang;
 pub mod source;
 pub mod text;

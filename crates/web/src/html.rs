@@ -51,18 +51,7 @@ iframe.digest{width:100%;height:80vh;border:1px solid #cbd2d9;background:#fff}
 
 /// Escapes text for HTML bodies and attribute values.
 pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    diembao_core::html::escape_html(text)
 }
 
 /// Only http(s) links are made clickable; anything else (`javascript:`…) is shown as text.

@@ -26,20 +26,7 @@ const CHART_COLORS: [&str; CHART_SERIES + 1] = [
 
 /// Escapes `&`, `<`, `>`, `"` and `'` for HTML (text and quoted
 /// attributes) and XML.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::html::escape_html;
 
 /// The URL to put in an `href`: `Some` only for an absolute `http` or
 /// `https` URL, re-serialised by the URL parser (so spaces, quotes and
