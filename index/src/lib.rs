@@ -2,6 +2,8 @@
 //! Nothing outside this crate touches tantivy types.
 
 pub mod analysis;
+mod phrase;
+mod plan;
 pub mod query;
 mod search;
 mod snippet;

@@ -1,4 +1,4 @@
-//! Turning a parsed query into tantivy queries, running it, snippets and facets.
+//! Turning a parsed query into a search plan, running it, snippets and facets.
 //!
 //! Matching (terms from [`crate::analysis`]): an unaccented query word matches the folded
 //! term of every form; an accented one its exact term or, in documents typed without
@@ -15,12 +15,14 @@
 //! - for several words, optional boosts when they stand in order and adjacent, in order
 //!   and near, and for each adjacent pair: in order beats scattered or reversed.
 //!
-//! Facets are counted in the same pass as the top hits; snippets are built for the
-//! returned hits only.
+//! A search runs in two steps, so that the boosts, which read word positions, are computed
+//! for a few hundred documents rather than for every match: one pass over the matches
+//! (see [`crate::plan`]) counts them (with the facets when asked) and keeps the best
+//! candidates by plain BM25; the candidates are then reranked by the full score (plain
+//! BM25 plus the boosts, [`Bonus`]). Snippets are built for the returned hits only.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::ops::Bound;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -28,14 +30,13 @@ use tantivy::aggregation::AggregationCollector;
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::agg_result::{AggregationResult, AggregationResults, BucketResult};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
-    RangeQuery, RegexPhraseQuery, TermQuery,
-};
+use tantivy::query::EnableScoring;
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, DocSet, Order, Searcher, TantivyDocument, Term};
 
 use crate::analysis::{QueryTerm, fold_term, query_terms};
+use crate::phrase::AltPhraseQuery;
+use crate::plan::{Node, PlanQuery};
 use crate::query::{Expr, QueryError, Scope, parse};
 use crate::snippet::{self, Matcher};
 use crate::{Fields, IndexError, SearchIndex};
@@ -129,56 +130,38 @@ fn targets(fields: &Fields, scope: Scope) -> Vec<Target> {
     }
 }
 
-fn boosted(query: Box<dyn Query>, weight: f32) -> Box<dyn Query> {
-    if (weight - 1.0).abs() < f32::EPSILON {
-        query
-    } else {
-        Box::new(BoostQuery::new(query, weight))
-    }
+/// An optional part of the full score, computed for the reranked candidates only: a
+/// phrase boost (proximity, exact accents) or the accented-document prior.
+struct Bonus {
+    kind: BonusKind,
+    /// Indexes in [`Compiled::guards`] of the queries a document must match for the bonus
+    /// to count: the `OR` branches the bonus is in (a branch that does not match adds
+    /// nothing to the score).
+    guards: Vec<usize>,
 }
 
-fn term_query(field: Field, text: &str, weight: f32) -> Box<dyn Query> {
-    let query = TermQuery::new(
-        Term::from_field_text(field, text),
-        IndexRecordOption::WithFreqs,
-    );
-    boosted(Box::new(query), weight)
+enum BonusKind {
+    Phrase { query: AltPhraseQuery, weight: f32 },
+    Prior,
 }
 
-fn should(parts: Vec<Box<dyn Query>>) -> Box<dyn Query> {
-    if parts.len() == 1 {
-        return parts
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| Box::new(EmptyQuery));
-    }
-    Box::new(BooleanQuery::new(
-        parts.into_iter().map(|q| (Occur::Should, q)).collect(),
-    ))
+/// A request compiled: the matching documents with their plain BM25 score, and the
+/// bonuses that the full score adds.
+struct Compiled {
+    query: PlanQuery,
+    bonuses: Vec<Bonus>,
+    guards: Vec<Node>,
 }
 
-/// Escapes a term for a regex that matches it literally.
-fn regex_literal(term: &str) -> String {
-    let mut out = String::with_capacity(term.len() + 4);
-    for c in term.chars() {
-        if matches!(
-            c,
-            '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Builds tantivy queries for one searcher (document frequencies pick the terms and
+/// Builds search plans for one searcher (document frequencies pick the terms and
 /// weights).
 struct Compiler<'a> {
     fields: &'a Fields,
     searcher: &'a Searcher,
     num_docs: f32,
     doc_freqs: RefCell<HashMap<(Field, String), u64>>,
+    bonuses: RefCell<Vec<Bonus>>,
+    guards: RefCell<Vec<Node>>,
 }
 
 impl<'a> Compiler<'a> {
@@ -188,6 +171,8 @@ impl<'a> Compiler<'a> {
             searcher,
             num_docs: searcher.num_docs() as f32,
             doc_freqs: RefCell::new(HashMap::new()),
+            bonuses: RefCell::new(Vec::new()),
+            guards: RefCell::new(Vec::new()),
         }
     }
 
@@ -211,24 +196,28 @@ impl<'a> Compiler<'a> {
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 
-    /// One query word in one field. An unaccented word matches the folded term; an
-    /// accented one its exact term, or the same letters without diacritics at
-    /// [`UNACCENTED_DOC_WEIGHT`] of the score, computed with the accented word's idf: the
-    /// accented document outranks its unaccented copy however rare unaccented text is.
-    fn word(&self, field: Field, term: &QueryTerm, weight: f32) -> Box<dyn Query> {
+    /// The weighted terms of one query word in one field. An unaccented word matches the
+    /// folded term; an accented one its exact term, or the same letters without diacritics
+    /// at [`UNACCENTED_DOC_WEIGHT`] of the score, computed with the accented word's idf:
+    /// the accented document outranks its unaccented copy however rare unaccented text is.
+    fn word(&self, field: Field, term: &QueryTerm, weight: f32, out: &mut Vec<(Term, f32)>) {
         if term.unaccented {
-            return term_query(field, &fold_term(&term.folded), weight);
+            out.push((
+                Term::from_field_text(field, &fold_term(&term.folded)),
+                weight,
+            ));
+            return;
         }
-        let exact = term_query(field, &term.exact, weight);
+        out.push((Term::from_field_text(field, &term.exact), weight));
         let plain_df = self.doc_freq(field, &term.plain);
         if plain_df == 0 || term.plain == term.exact {
-            return exact;
+            return;
         }
         let ratio = self.idf(self.doc_freq(field, &term.exact)) / self.idf(plain_df);
-        should(vec![
-            exact,
-            term_query(field, &term.plain, weight * UNACCENTED_DOC_WEIGHT * ratio),
-        ])
+        out.push((
+            Term::from_field_text(field, &term.plain),
+            weight * UNACCENTED_DOC_WEIGHT * ratio,
+        ));
     }
 
     /// The index terms one query word may match at its position.
@@ -243,166 +232,143 @@ impl<'a> Compiler<'a> {
     }
 
     /// Two or more words in order, each matched by its own accent rule, with at most
-    /// `slop` words between them (tantivy's slop: reversing two words costs 2). Positions
-    /// jump at sentence ends, so a phrase never spans two sentences.
-    fn phrase(&self, field: Field, terms: &[QueryTerm], slop: u32, weight: f32) -> Box<dyn Query> {
-        let alternatives: Vec<Vec<String>> =
-            terms.iter().map(|t| self.alternatives(field, t)).collect();
-        if terms.len() < 2 {
-            return match terms.first() {
-                Some(term) => self.word(field, term, weight),
-                None => Box::new(EmptyQuery),
-            };
-        }
-        if alternatives.iter().all(|a| a.len() == 1) {
-            let phrase: Vec<(usize, Term)> = alternatives
-                .iter()
-                .enumerate()
-                .map(|(i, a)| (i, Term::from_field_text(field, &a[0])))
-                .collect();
-            return boosted(
-                Box::new(PhraseQuery::new_with_offset_and_slop(phrase, slop)),
-                weight,
-            );
-        }
-        let patterns: Vec<(usize, String)> = alternatives
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let alternation: Vec<String> = a.iter().map(|t| regex_literal(t)).collect();
-                (i, alternation.join("|"))
-            })
-            .collect();
-        // tantivy scores a regex phrase with the idf of the pattern strings (as if no
-        // document had them): rescale to the idf of the terms each position matches.
-        let used: f32 = patterns
-            .iter()
-            .map(|(_, p)| self.idf(self.doc_freq(field, p)))
-            .sum();
-        let wanted: f32 = alternatives
-            .iter()
-            .map(|a| self.idf(a.iter().map(|t| self.doc_freq(field, t)).sum()))
-            .sum();
-        let scale = if used > 0.0 { wanted / used } else { 1.0 };
-        boosted(
-            Box::new(RegexPhraseQuery::new_with_offset_and_slop(
-                field, patterns, slop,
-            )),
-            weight * scale,
-        )
+    /// `slop` words between them in all. Positions jump at sentence ends, so a phrase never
+    /// spans two sentences.
+    fn phrase(&self, field: Field, terms: &[QueryTerm], slop: u32) -> AltPhraseQuery {
+        let alternatives = terms.iter().map(|t| self.alternatives(field, t)).collect();
+        AltPhraseQuery::new(field, alternatives, slop)
+    }
+
+    fn bonus_phrase(&self, query: AltPhraseQuery, weight: f32) {
+        self.bonuses.borrow_mut().push(Bonus {
+            kind: BonusKind::Phrase { query, weight },
+            guards: Vec::new(),
+        });
     }
 
     /// A required phrase; where it has accented words that also match unaccented text, the
-    /// phrase with exactly the query's accents scores extra.
-    fn required_phrase(&self, field: Field, terms: &[QueryTerm], weight: f32) -> Box<dyn Query> {
-        let relaxed = self.phrase(field, terms, 0, weight);
-        let strict: Vec<(usize, Term)> = terms
+    /// phrase with exactly the query's accents scores extra (a bonus).
+    fn required_phrase(&self, field: Field, terms: &[QueryTerm], weight: f32) -> Node {
+        let relaxes = terms
             .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let text = if t.unaccented {
-                    fold_term(&t.folded)
-                } else {
-                    t.exact.clone()
-                };
-                (i, Term::from_field_text(field, &text))
-            })
-            .collect();
-        let relaxes = terms.len() >= 2
-            && terms
+            .any(|t| !t.unaccented && t.plain != t.exact && self.doc_freq(field, &t.plain) > 0);
+        if relaxes {
+            let strict: Vec<Vec<String>> = terms
                 .iter()
-                .any(|t| !t.unaccented && t.plain != t.exact && self.doc_freq(field, &t.plain) > 0);
-        if !relaxes {
-            return relaxed;
+                .map(|t| {
+                    vec![if t.unaccented {
+                        fold_term(&t.folded)
+                    } else {
+                        t.exact.clone()
+                    }]
+                })
+                .collect();
+            self.bonus_phrase(
+                AltPhraseQuery::new(field, strict, 0),
+                weight * STRICT_PHRASE_BOOST,
+            );
         }
-        Box::new(BooleanQuery::new(vec![
-            (Occur::Must, relaxed),
-            (
-                Occur::Should,
-                boosted(
-                    Box::new(PhraseQuery::new_with_offset(strict)),
-                    weight * STRICT_PHRASE_BOOST,
-                ),
-            ),
-        ]))
+        Node::Phrase(self.phrase(field, terms, 0), weight)
     }
 
     /// A word (one or more syllables) or a quoted phrase in the fields of `scope`.
-    fn words(&self, scope: Scope, terms: &[QueryTerm]) -> Box<dyn Query> {
+    fn words(&self, scope: Scope, terms: &[QueryTerm]) -> Node {
         let targets = targets(self.fields, scope);
-        should(
-            targets
-                .iter()
-                .map(|t| match terms {
-                    [term] => self.word(t.field, term, t.weight),
-                    _ => self.required_phrase(t.field, terms, t.weight),
-                })
-                .collect(),
-        )
+        if let [term] = terms {
+            let mut out = Vec::new();
+            for target in &targets {
+                self.word(target.field, term, target.weight, &mut out);
+            }
+            return Node::Terms(out);
+        }
+        let mut phrases: Vec<Node> = targets
+            .iter()
+            .map(|t| self.required_phrase(t.field, terms, t.weight))
+            .collect();
+        if phrases.len() == 1 {
+            phrases.remove(0)
+        } else {
+            Node::Or(phrases)
+        }
     }
 
-    /// Optional clauses rewarding the words of a multi-word query in order and close.
-    fn proximity(&self, terms: &[QueryTerm], clauses: &mut Vec<(Occur, Box<dyn Query>)>) {
+    /// Bonuses for the words of a multi-word query in order and close.
+    fn proximity(&self, terms: &[QueryTerm]) {
         let terms = &terms[..terms.len().min(MAX_PROXIMITY_TERMS)];
         if terms.len() < 2 {
             return;
         }
         for target in targets(self.fields, Scope::Any) {
             let (field, weight) = (target.field, target.weight);
-            clauses.push((
-                Occur::Should,
-                self.phrase(field, terms, 0, weight * ADJACENCY_BOOST),
-            ));
-            clauses.push((
-                Occur::Should,
-                self.phrase(field, terms, NEAR_SLOP, weight * NEAR_BOOST),
-            ));
+            self.bonus_phrase(self.phrase(field, terms, 0), weight * ADJACENCY_BOOST);
+            self.bonus_phrase(self.phrase(field, terms, NEAR_SLOP), weight * NEAR_BOOST);
             if terms.len() >= 3 {
                 for pair in terms.windows(2) {
-                    clauses.push((
-                        Occur::Should,
-                        self.phrase(field, pair, 0, weight * BIGRAM_BOOST),
-                    ));
+                    self.bonus_phrase(self.phrase(field, pair, 0), weight * BIGRAM_BOOST);
                 }
             }
         }
     }
 
-    fn compile(&self, expr: &Expr) -> Option<Box<dyn Query>> {
+    /// Compiles `expr` and drops the bonuses found in it (it scores nothing).
+    fn compile_unscored(&self, expr: &Expr) -> Option<Node> {
+        let before = self.bonuses.borrow().len();
+        let node = self.compile(expr);
+        self.bonuses.borrow_mut().truncate(before);
+        node
+    }
+
+    fn compile(&self, expr: &Expr) -> Option<Node> {
         match expr {
             Expr::Word { scope, text } | Expr::Phrase { scope, text } => {
                 let terms = query_terms(text);
                 (!terms.is_empty()).then(|| self.words(*scope, &terms))
             }
             Expr::Or(parts) => {
-                let parts: Vec<_> = parts.iter().filter_map(|p| self.compile(p)).collect();
-                (!parts.is_empty()).then(|| should(parts))
+                let mut nodes = Vec::with_capacity(parts.len());
+                for part in parts {
+                    let before = self.bonuses.borrow().len();
+                    let Some(node) = self.compile(part) else {
+                        continue;
+                    };
+                    let mut bonuses = self.bonuses.borrow_mut();
+                    if bonuses.len() > before {
+                        let mut guards = self.guards.borrow_mut();
+                        guards.push(node.clone());
+                        let guard = guards.len() - 1;
+                        for bonus in &mut bonuses[before..] {
+                            bonus.guards.push(guard);
+                        }
+                    }
+                    nodes.push(node);
+                }
+                match nodes.len() {
+                    0 => None,
+                    1 => nodes.pop(),
+                    _ => Some(Node::Or(nodes)),
+                }
             }
             Expr::Not(inner) => {
-                let inner = self.compile(inner)?;
-                Some(Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
-                    (Occur::MustNot, inner),
-                ])))
+                let inner = self.compile_unscored(inner)?;
+                Some(Node::And {
+                    must: vec![Node::All],
+                    not: vec![inner],
+                })
             }
             Expr::And(parts) => {
-                let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-                let (mut positive, mut negative) = (false, false);
+                let (mut must, mut not) = (Vec::new(), Vec::new());
                 for part in parts {
                     if let Expr::Not(inner) = part {
-                        if let Some(q) = self.compile(inner) {
-                            negative = true;
-                            clauses.push((Occur::MustNot, q));
-                        }
-                    } else if let Some(q) = self.compile(part) {
-                        positive = true;
-                        clauses.push((Occur::Must, q));
+                        not.extend(self.compile_unscored(inner));
+                    } else {
+                        must.extend(self.compile(part));
                     }
                 }
-                match (positive, negative) {
-                    (false, false) => return None,
-                    (false, true) => clauses.push((Occur::Must, Box::new(AllQuery))),
-                    _ => {}
+                if must.is_empty() {
+                    if not.is_empty() {
+                        return None;
+                    }
+                    must.push(Node::All);
                 }
                 let plain: Vec<QueryTerm> = parts
                     .iter()
@@ -415,9 +381,23 @@ impl<'a> Compiler<'a> {
                     })
                     .flatten()
                     .collect();
-                self.proximity(&plain, &mut clauses);
-                Some(Box::new(BooleanQuery::new(clauses)))
+                self.proximity(&plain);
+                Some(Node::And { must, not })
             }
+        }
+    }
+
+    /// The compiled request, with the accented-document prior among its bonuses.
+    fn finish(self, query: Node) -> Compiled {
+        let mut bonuses = self.bonuses.into_inner();
+        bonuses.push(Bonus {
+            kind: BonusKind::Prior,
+            guards: Vec::new(),
+        });
+        Compiled {
+            query: PlanQuery::new(query),
+            bonuses,
+            guards: self.guards.into_inner(),
         }
     }
 }
@@ -441,13 +421,6 @@ fn matchers(expr: &Expr, title: bool, out: &mut Vec<Matcher>) {
         Expr::And(parts) | Expr::Or(parts) => parts.iter().for_each(|p| matchers(p, title, out)),
         Expr::Not(_) => {}
     }
-}
-
-fn date_term(field: Field, at: DateTime<Utc>) -> Term {
-    Term::from_field_date(
-        field,
-        tantivy::DateTime::from_timestamp_secs(at.timestamp()),
-    )
 }
 
 fn facet_aggregations() -> Result<Aggregations, IndexError> {
@@ -479,96 +452,223 @@ fn facets_of(results: &AggregationResults) -> Facets {
     facets
 }
 
+/// The fewest candidates reranked by the full score for a page of relevance-ordered hits.
+const MIN_CANDIDATES: usize = 200;
+/// Candidates reranked per hit up to the end of the page (`offset + limit`).
+const CANDIDATES_PER_HIT: usize = 4;
+
+/// Matching documents of a request: its total and, when asked, the facet counts.
+type Counted = (usize, Option<AggregationResults>);
+
 impl SearchIndex {
-    /// Builds the tantivy query for a request (query text plus filters).
-    fn build_query(
+    /// Compiles a request (query text plus filters): the documents it matches with their
+    /// plain BM25 score, and the bonuses of the full score.
+    fn compile(
         &self,
         searcher: &Searcher,
         request: &SearchRequest,
-    ) -> Result<(Box<dyn Query>, Expr), IndexError> {
+        expr: &Expr,
+    ) -> Result<Compiled, IndexError> {
         let fields = &self.fields;
-        let expr = parse(&request.query)?;
-        let main = Compiler::new(fields, searcher)
-            .compile(&expr)
-            .ok_or_else(|| QueryError {
-                column: 1,
-                message: "no word to search for".into(),
-                hint: "type a word of letters or digits".into(),
-            })?;
-        let prior: Box<dyn Query> = Box::new(ConstScoreQuery::new(
-            Box::new(TermQuery::new(
-                Term::from_field_text(fields.script, crate::ACCENTED),
-                IndexRecordOption::Basic,
-            )),
-            ACCENTED_DOC_PRIOR,
-        ));
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, main), (Occur::Should, prior)];
-        let mut filter = |field: Field, text: &str| {
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(field, text),
-                    IndexRecordOption::Basic,
-                )),
-            ));
-        };
+        let compiler = Compiler::new(fields, searcher);
+        let main = compiler.compile(expr).ok_or_else(|| QueryError {
+            column: 1,
+            message: "no word to search for".into(),
+            hint: "type a word of letters or digits".into(),
+        })?;
+        // Filters match without scoring.
+        let mut filters = Vec::new();
         if let Some(source) = &request.source {
-            filter(fields.source_key, &crate::source_key(source));
+            filters.push(Node::Filter(Term::from_field_text(
+                fields.source_key,
+                &crate::source_key(source),
+            )));
         }
         if let Some(tag) = &request.tag {
-            filter(fields.tags, tag);
+            filters.push(Node::Filter(Term::from_field_text(fields.tags, tag)));
         }
         if let Some(kind) = &request.kind {
-            filter(fields.kind, kind);
+            filters.push(Node::Filter(Term::from_field_text(fields.kind, kind)));
         }
         if request.since.is_some() || request.until.is_some() {
-            let lower = request.since.map_or(Bound::Unbounded, |at| {
-                Bound::Included(date_term(fields.date, at))
+            // Dates are indexed to the second: from `since`'s second, before `until`'s.
+            filters.push(Node::Dates {
+                field: "date".into(),
+                from: request.since.map(|at| at.timestamp()),
+                to: request.until.map(|at| at.timestamp().saturating_sub(1)),
             });
-            let upper = request.until.map_or(Bound::Unbounded, |at| {
-                Bound::Excluded(date_term(fields.date, at))
-            });
-            clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
         }
-        Ok((Box::new(BooleanQuery::new(clauses)), expr))
+        let query = if filters.is_empty() {
+            main
+        } else {
+            filters.insert(0, main);
+            Node::And {
+                must: filters,
+                not: Vec::new(),
+            }
+        };
+        Ok(compiler.finish(query))
+    }
+
+    /// Hits best first. One pass over the matches counts them (with the facets when asked)
+    /// and keeps the best candidates by plain BM25; the candidates are reranked by the full
+    /// score. A page reaching rank `n` reranks the best `max(MIN_CANDIDATES,
+    /// CANDIDATES_PER_HIT × n)` candidates; when the query matches no more than that, the
+    /// order is exactly the full ranking.
+    fn best_hits(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        compiled: &Compiled,
+        limit: usize,
+    ) -> Result<(Vec<(f32, DocAddress)>, Counted), IndexError> {
+        let wanted = request.offset.saturating_add(limit);
+        let k = wanted
+            .saturating_mul(CANDIDATES_PER_HIT)
+            .max(MIN_CANDIDATES);
+        let (mut candidates, counted) = if request.facets {
+            let top = TopDocs::with_limit(k).order_by_score();
+            let aggregations =
+                AggregationCollector::from_aggs(facet_aggregations()?, Default::default());
+            let (candidates, total, aggregated) =
+                searcher.search(&compiled.query, &(top, Count, aggregations))?;
+            (candidates, (total, Some(aggregated)))
+        } else {
+            let weight = compiled
+                .query
+                .plan_weight(EnableScoring::enabled_from_searcher(searcher))?;
+            let (mut candidates, mut total) = (Vec::new(), 0);
+            for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+                let (count, best) = weight.top(reader, k)?;
+                total += count;
+                let ord = u32::try_from(ord).unwrap_or(u32::MAX);
+                candidates.extend(
+                    best.into_iter()
+                        .map(|(score, doc)| (score, DocAddress::new(ord, doc))),
+                );
+            }
+            candidates.sort_by(|(a, x), (b, y)| {
+                b.total_cmp(a)
+                    .then_with(|| (x.segment_ord, x.doc_id).cmp(&(y.segment_ord, y.doc_id)))
+            });
+            candidates.truncate(k);
+            (candidates, (total, None))
+        };
+        self.add_bonuses(searcher, compiled, &mut candidates)?;
+        candidates.sort_by(|(a, x), (b, y)| {
+            b.total_cmp(a)
+                .then_with(|| (x.segment_ord, x.doc_id).cmp(&(y.segment_ord, y.doc_id)))
+        });
+        let hits = candidates
+            .into_iter()
+            .skip(request.offset)
+            .take(limit)
+            .collect();
+        Ok((hits, counted))
+    }
+
+    /// Adds the bonuses of the full score to the candidates' scores, segment by segment,
+    /// looking at the candidates only.
+    fn add_bonuses(
+        &self,
+        searcher: &Searcher,
+        compiled: &Compiled,
+        candidates: &mut [(f32, DocAddress)],
+    ) -> Result<(), IndexError> {
+        candidates.sort_by_key(|(_, a)| (a.segment_ord, a.doc_id));
+        let scoring = EnableScoring::enabled_from_searcher(searcher);
+        let mut phrases = Vec::with_capacity(compiled.bonuses.len());
+        for bonus in &compiled.bonuses {
+            phrases.push(match &bonus.kind {
+                BonusKind::Phrase { query, weight } => Some((query.alt_weight(scoring)?, *weight)),
+                BonusKind::Prior => None,
+            });
+        }
+        let mut guards = Vec::with_capacity(compiled.guards.len());
+        for guard in &compiled.guards {
+            guards.push(
+                PlanQuery::new(guard.clone())
+                    .plan_weight(EnableScoring::disabled_from_searcher(searcher))?,
+            );
+        }
+        let prior = Term::from_field_text(self.fields.script, crate::ACCENTED);
+        let mut from = 0;
+        while from < candidates.len() {
+            let segment = candidates[from].1.segment_ord;
+            let to = candidates[from..]
+                .iter()
+                .position(|(_, a)| a.segment_ord != segment)
+                .map_or(candidates.len(), |n| from + n);
+            let group = &mut candidates[from..to];
+            from = to;
+            let reader = searcher.segment_reader(segment);
+            let docs: Vec<DocId> = group.iter().map(|(_, a)| a.doc_id).collect();
+            let mut matched = Vec::with_capacity(guards.len());
+            for guard in &guards {
+                matched.push(guard.matching(reader, &docs)?);
+            }
+            let mut extra = vec![0.0f32; docs.len()];
+            for (bonus, phrase) in compiled.bonuses.iter().zip(&phrases) {
+                extra.fill(0.0);
+                match phrase {
+                    Some((weight, boost)) => {
+                        weight.add_scores(reader, &docs, *boost, &mut extra)?
+                    }
+                    None => {
+                        let postings = reader
+                            .inverted_index(self.fields.script)?
+                            .read_postings(&prior, IndexRecordOption::Basic)?;
+                        if let Some(mut postings) = postings {
+                            for (&doc, x) in docs.iter().zip(&mut extra) {
+                                if postings.doc() < doc {
+                                    postings.seek(doc);
+                                }
+                                if postings.doc() == doc {
+                                    *x = ACCENTED_DOC_PRIOR;
+                                }
+                            }
+                        }
+                    }
+                }
+                for (i, ((score, _), x)) in group.iter_mut().zip(&extra).enumerate() {
+                    if *x != 0.0 && bonus.guards.iter().all(|&g| matched[g][i]) {
+                        *score += x;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Runs a search: hits best first (or newest first), the total, and facet counts
-    /// (counted in the same pass). Snippets are built for the returned hits only.
+    /// (when asked). Snippets are built for the returned hits only.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
         let fields = self.fields;
         let searcher = self.reader.searcher();
-        let (query, expr) = self.build_query(&searcher, request)?;
+        let expr = parse(&request.query)?;
+        let compiled = self.compile(&searcher, request, &expr)?;
         let limit = request.limit.clamp(1, 1000);
-        let page = TopDocs::with_limit(limit).and_offset(request.offset);
-        let aggregations = if request.facets {
-            Some(AggregationCollector::from_aggs(
-                facet_aggregations()?,
-                Default::default(),
-            ))
-        } else {
-            None
-        };
-        let (addresses, total, aggregated): (Vec<(f32, DocAddress)>, usize, _) = match request.sort
-        {
-            Sort::Relevance => {
-                searcher.search(&query, &(page.order_by_score(), Count, aggregations))?
-            }
+        let (addresses, (total, aggregated)) = match request.sort {
+            Sort::Relevance => self.best_hits(&searcher, request, &compiled, limit)?,
             Sort::Date => {
-                let (docs, total, aggregated) = searcher.search(
-                    &query,
-                    &(
-                        page.order_by_fast_field::<tantivy::DateTime>("date", Order::Desc),
-                        Count,
-                        aggregations,
-                    ),
-                )?;
+                let page = TopDocs::with_limit(limit)
+                    .and_offset(request.offset)
+                    .order_by_fast_field::<tantivy::DateTime>("date", Order::Desc);
+                let (docs, total, aggregated) = if request.facets {
+                    let aggregations =
+                        AggregationCollector::from_aggs(facet_aggregations()?, Default::default());
+                    let (docs, total, aggregated) =
+                        searcher.search(&compiled.query, &(page, Count, aggregations))?;
+                    (docs, total, Some(aggregated))
+                } else {
+                    let (docs, total) = searcher.search(&compiled.query, &(page, Count))?;
+                    (docs, total, None)
+                };
                 let docs = docs
                     .into_iter()
                     .map(|(_, address)| (0.0, address))
                     .collect();
-                (docs, total, aggregated)
+                (docs, (total, aggregated))
             }
         };
 

@@ -17,7 +17,10 @@ pub fn save(data_dir: &Path, sha256: &str, body: &[u8]) -> std::io::Result<Strin
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let tmp = path.with_extension("tmp");
+        // A name of its own per writer: two workers may keep the same bytes at once.
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = path.with_extension(format!("{}-{seq}.tmp", std::process::id()));
         {
             use std::io::Write;
             let mut file = std::fs::File::create(&tmp)?;
@@ -27,4 +30,13 @@ pub fn save(data_dir: &Path, sha256: &str, body: &[u8]) -> std::io::Result<Strin
         std::fs::rename(&tmp, &path)?;
     }
     Ok(relative.to_string_lossy().into_owned())
+}
+
+/// [`save`] on a blocking thread (it writes and syncs a file): keeps the async workers
+/// free while the disk works.
+pub async fn save_async(data_dir: &Path, sha256: &str, body: &[u8]) -> std::io::Result<String> {
+    let (dir, sha, body) = (data_dir.to_path_buf(), sha256.to_string(), body.to_vec());
+    tokio::task::spawn_blocking(move || save(&dir, &sha, &body))
+        .await
+        .map_err(std::io::Error::other)?
 }

@@ -17,7 +17,7 @@ use diembao_crawl::discover::{self, Listing};
 use diembao_crawl::extract::{ExtractInput, extract};
 use diembao_crawl::fetch::{FetchError, Fetched, Validators};
 use diembao_crawl::social;
-use diembao_store::{NewCapture, NewFetch, Upsert, UrlOutcome, url_state};
+use diembao_store::{NewCapture, NewFetch, PageWrite, Upsert, UrlOutcome, url_state};
 
 use crate::JobError;
 use crate::capture;
@@ -144,6 +144,55 @@ pub async fn fetch_page(job: FetchPage, env: Data<Env>) -> Result<(), BoxDynErro
     env.fetch_page(job.url_id).await.map_err(boxed)
 }
 
+/// The fetch log entry of one fetch.
+fn fetch_entry<'a>(
+    source_id: Option<i64>,
+    url: &'a Url,
+    result: Result<&Fetched, &FetchError>,
+    error: Option<&'a str>,
+) -> NewFetch<'a> {
+    let (status, bytes, duration_ms, outcome) = match result {
+        Ok(f) => (
+            Some(f.status),
+            f.body.len(),
+            u64::try_from(f.elapsed.as_millis()).unwrap_or(u64::MAX),
+            if f.not_modified { "not_modified" } else { "ok" },
+        ),
+        Err(e) => (None, 0, 0, e.reason()),
+    };
+    NewFetch {
+        source_id,
+        url: url.as_str(),
+        host: url.host_str().unwrap_or(""),
+        status,
+        bytes,
+        duration_ms,
+        outcome,
+        error,
+    }
+}
+
+/// The `raw_captures` row of a response kept at `path`.
+fn capture_row<'a>(fetched: &'a Fetched, sha: &'a str, path: &'a str) -> NewCapture<'a> {
+    let headers = serde_json::Value::Object(
+        fetched
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect(),
+    );
+    NewCapture {
+        url: fetched.final_url.as_str(),
+        status: fetched.status,
+        content_type: fetched.content_type.as_deref(),
+        headers,
+        sha256: sha,
+        size: fetched.body.len(),
+        path,
+        captured_at: fetched.fetched_at,
+    }
+}
+
 /// How many nested sitemaps or listing pages one visit follows at most.
 const MAX_NESTED_LISTINGS: usize = 50;
 
@@ -154,29 +203,28 @@ impl Env {
         url: &Url,
         result: &Result<Fetched, FetchError>,
     ) {
-        let (status, bytes, duration_ms, outcome, error) = match result {
-            Ok(f) => (
-                Some(f.status),
-                f.body.len(),
-                f.elapsed.as_millis() as u64,
-                if f.not_modified { "not_modified" } else { "ok" },
-                None,
-            ),
-            Err(e) => (None, 0, 0, e.reason(), Some(e.to_string())),
-        };
-        let entry = NewFetch {
-            source_id,
-            url: url.as_str(),
-            host: url.host_str().unwrap_or(""),
-            status,
-            bytes,
-            duration_ms,
-            outcome,
-            error: error.as_deref(),
-        };
+        let error = result.as_ref().err().map(ToString::to_string);
+        let entry = fetch_entry(source_id, url, result.as_ref(), error.as_deref());
         if let Err(err) = self.store.log_fetch(entry).await {
             tracing::warn!(error = %err, "could not write the fetch log");
         }
+    }
+
+    /// Logs a page's fetch and sets its frontier URL's end state, in one transaction.
+    async fn finish_page(
+        &self,
+        url_id: i64,
+        source_id: Option<i64>,
+        url: &Url,
+        result: Result<&Fetched, &FetchError>,
+        outcome: UrlOutcome<'_>,
+    ) -> Result<(), JobError> {
+        let error = result.err().map(ToString::to_string);
+        let entry = fetch_entry(source_id, url, result, error.as_deref());
+        self.store
+            .finish_fetch(Some(entry), url_id, outcome)
+            .await?;
+        Ok(())
     }
 
     /// Fetches a listing (feed, sitemap, listing page) with conditional GET; `None` when
@@ -369,26 +417,10 @@ impl Env {
 
     /// Keeps a response byte for byte (content-addressed file and `raw_captures` row).
     async fn keep_capture(&self, fetched: &Fetched, sha: &str) -> Result<i64, JobError> {
-        let path = capture::save(&self.data_dir, sha, &fetched.body)?;
-        let headers = serde_json::Value::Object(
-            fetched
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-                .collect(),
-        );
+        let path = capture::save_async(&self.data_dir, sha, &fetched.body).await?;
         Ok(self
             .store
-            .insert_capture(NewCapture {
-                url: fetched.final_url.as_str(),
-                status: fetched.status,
-                content_type: fetched.content_type.as_deref(),
-                headers,
-                sha256: sha,
-                size: fetched.body.len(),
-                path: &path,
-                captured_at: fetched.fetched_at,
-            })
+            .insert_capture(capture_row(fetched, sha, &path))
             .await?)
     }
 
@@ -488,7 +520,8 @@ impl Env {
         }
     }
 
-    /// Fetches, extracts and stores one frontier URL. Safe to run twice.
+    /// Fetches, extracts and stores one frontier URL. Safe to run twice: whatever it
+    /// writes for a page it writes in one transaction, at the end.
     pub async fn fetch_page(&self, url_id: i64) -> Result<(), JobError> {
         let Some(row) = self.store.crawl_url(url_id).await? else {
             return Ok(());
@@ -518,54 +551,43 @@ impl Env {
             last_modified: row.last_modified.clone(),
         };
         let result = self.fetcher.fetch(&url, &validators).await;
-        self.log_fetch(row.source_id, &url, &result).await;
-        let fetched = match result {
+        let fetched = match &result {
             Ok(fetched) => fetched,
-            Err(FetchError::Robots) => {
-                self.skip("robots");
-                self.store
-                    .finish_url(
-                        url_id,
-                        UrlOutcome {
-                            state: url_state::SKIPPED,
-                            reason: Some("robots"),
-                            ..Default::default()
-                        },
-                    )
-                    .await?;
-                return Ok(());
-            }
             Err(err) => {
-                Counters::bump(&self.counters.failed, err.reason());
-                let reason = err.to_string();
-                self.store
-                    .finish_url(
-                        url_id,
-                        UrlOutcome {
-                            state: url_state::FAILED,
-                            reason: Some(&reason),
-                            ..Default::default()
-                        },
-                    )
-                    .await?;
-                return Ok(());
+                let (state, reason) = if matches!(err, FetchError::Robots) {
+                    self.skip("robots");
+                    (url_state::SKIPPED, "robots".to_string())
+                } else {
+                    Counters::bump(&self.counters.failed, err.reason());
+                    (url_state::FAILED, err.to_string())
+                };
+                let outcome = UrlOutcome {
+                    state,
+                    reason: Some(&reason),
+                    ..Default::default()
+                };
+                return self
+                    .finish_page(url_id, row.source_id, &url, Err(err), outcome)
+                    .await;
             }
         };
         self.counters.fetched.fetch_add(1, Ordering::Relaxed);
         let sha = capture::sha256_hex(&fetched.body);
+        let skipped = |reason| UrlOutcome {
+            state: url_state::SKIPPED,
+            reason: Some(reason),
+            ..Default::default()
+        };
         if fetched.not_modified || row.body_sha256.as_deref() == Some(sha.as_str()) {
             self.counters.unchanged.fetch_add(1, Ordering::Relaxed);
-            self.store
-                .finish_url(
-                    url_id,
-                    UrlOutcome {
-                        state: url_state::DONE,
-                        reason: Some("unchanged"),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            return Ok(());
+            let outcome = UrlOutcome {
+                state: url_state::DONE,
+                reason: Some("unchanged"),
+                ..Default::default()
+            };
+            return self
+                .finish_page(url_id, row.source_id, &url, Ok(fetched), outcome)
+                .await;
         }
         let content_type = fetched
             .content_type
@@ -577,17 +599,15 @@ impl Env {
             || content_type.contains("xml");
         if !is_html {
             self.skip("content_type");
-            self.store
-                .finish_url(
+            return self
+                .finish_page(
                     url_id,
-                    UrlOutcome {
-                        state: url_state::SKIPPED,
-                        reason: Some("content_type"),
-                        ..Default::default()
-                    },
+                    row.source_id,
+                    &url,
+                    Ok(fetched),
+                    skipped("content_type"),
                 )
-                .await?;
-            return Ok(());
+                .await;
         }
         let input = ExtractInput {
             body: &fetched.body,
@@ -595,26 +615,17 @@ impl Env {
             content_type: fetched.content_type.as_deref(),
             fetched_at: fetched.fetched_at,
         };
-        let extracted = match extract(&input) {
+        let mut extracted = match extract(&input) {
             Ok(extracted) => extracted,
             Err(err) => {
                 self.skip("not_extractable");
                 let reason = err.to_string();
-                self.store
-                    .finish_url(
-                        url_id,
-                        UrlOutcome {
-                            state: url_state::SKIPPED,
-                            reason: Some(&reason),
-                            ..Default::default()
-                        },
-                    )
-                    .await?;
-                return Ok(());
+                return self
+                    .finish_page(url_id, row.source_id, &url, Ok(fetched), skipped(&reason))
+                    .await;
             }
         };
         let source_kind = source.as_ref().and_then(|s| SourceKind::parse(&s.kind));
-        let mut extracted = extracted;
         if source_kind == Some(SourceKind::Html) && extracted.text.trim().is_empty() {
             let (html, _) =
                 diembao_crawl::extract::decode_html(&fetched.body, fetched.content_type.as_deref());
@@ -625,7 +636,7 @@ impl Env {
         // its "title" is nowhere on the page but in <title> (no headline of its own).
         let from_listing =
             source_kind == Some(SourceKind::Html) && !extracted.text.trim().is_empty();
-        let mut title = extracted.title.clone().unwrap_or_default();
+        let mut title = extracted.title.take().unwrap_or_default();
         let headless = from_listing
             && !headline_on_page(&fetched.body, fetched.content_type.as_deref(), &title);
         if headless {
@@ -636,17 +647,15 @@ impl Env {
             || extracted.text.trim().is_empty()
         {
             self.skip("not_article");
-            self.store
-                .finish_url(
+            return self
+                .finish_page(
                     url_id,
-                    UrlOutcome {
-                        state: url_state::SKIPPED,
-                        reason: Some("not_article"),
-                        ..Default::default()
-                    },
+                    row.source_id,
+                    &url,
+                    Ok(fetched),
+                    skipped("not_article"),
                 )
-                .await?;
-            return Ok(());
+                .await;
         }
         // One document per canonical URL: rel=canonical on the same site names it; one on
         // another site marks a syndicated copy, stored under its own address.
@@ -662,8 +671,8 @@ impl Env {
             {
                 (canonicalize(&c), None)
             }
-            Some(c) => (own.clone(), Some(canonicalize(&c))),
-            None => (own.clone(), None),
+            Some(c) => (own, Some(canonicalize(&c))),
+            None => (own, None),
         };
         let kind = if headless {
             DocKind::Post
@@ -671,31 +680,50 @@ impl Env {
             source_kind.map_or(DocKind::Article, SourceKind::document_kind)
         };
         // A post without a named author is the page's own post.
-        let author = match (&extracted.author, kind) {
+        let author = match (extracted.author.take(), kind) {
             (None, DocKind::Post) => source.as_ref().map(|s| s.name.clone()),
-            (author, _) => author.clone(),
+            (author, _) => author,
         };
         let document = NewDocument {
             url: fetched.final_url.to_string(),
             canonical_url,
             kind,
             title,
-            text: extracted.text.clone(),
+            text: std::mem::take(&mut extracted.text),
             author,
             source_name: source.as_ref().map(|s| s.name.clone()),
             published_at: extracted.published_at,
             modified_at: extracted.modified_at,
             fetched_at: fetched.fetched_at,
-            lang: extracted.lang.clone(),
+            lang: extracted.lang.take(),
             syndicated_from,
             engagement: None,
         };
-        let capture_id = self.keep_capture(&fetched, &sha).await?;
-        let (document_id, upsert) = self
+        // Tag before taking the write lock; the matches go in with the document.
+        let compiled = self.active_rules().await?;
+        let found = crate::tagger::evaluate_new(&compiled, &document);
+        let path = capture::save_async(&self.data_dir, &sha, &fetched.body).await?;
+        let written = self
             .store
-            .upsert_document(&document, row.source_id, Some(capture_id))
+            .store_page(PageWrite {
+                url_id,
+                source_id: row.source_id,
+                fetch: fetch_entry(row.source_id, &url, Ok(fetched), None),
+                capture: capture_row(fetched, &sha, &path),
+                document: &document,
+                active_versions: &compiled.version_ids,
+                matches: &found,
+                outcome: UrlOutcome {
+                    state: url_state::DONE,
+                    reason: None,
+                    document_id: None,
+                    etag: fetched.etag(),
+                    last_modified: fetched.last_modified(),
+                    body_sha256: Some(&sha),
+                },
+            })
             .await?;
-        match upsert {
+        match written.upsert {
             Upsert::New => {
                 self.counters.new.fetch_add(1, Ordering::Relaxed);
             }
@@ -706,22 +734,13 @@ impl Env {
                 self.counters.unchanged.fetch_add(1, Ordering::Relaxed);
             }
         }
-        if upsert != Upsert::Unchanged {
-            self.tag_document(document_id).await?;
+        if let Some((candidate, true)) = written.candidate {
+            tracing::info!(
+                candidate,
+                document = written.document_id,
+                "new violation candidate"
+            );
         }
-        self.store
-            .finish_url(
-                url_id,
-                UrlOutcome {
-                    state: url_state::DONE,
-                    reason: None,
-                    document_id: Some(document_id),
-                    etag: fetched.etag(),
-                    last_modified: fetched.last_modified(),
-                    body_sha256: Some(&sha),
-                },
-            )
-            .await?;
         self.stored.notify_one();
         Ok(())
     }
@@ -738,6 +757,19 @@ impl Env {
         }
         if !due.is_empty() {
             tracing::info!(count = due.len(), "sources queued for a visit");
+        }
+        // The safety net under the queue's own orphan handling: pages whose job was lost.
+        let after = Duration::from_secs(self.config.crawl.requeue_after_secs.max(1));
+        let before = Utc::now() - chrono::Duration::from_std(after).unwrap_or_default();
+        let stale = self.store.take_stale_pending(before, 10_000).await?;
+        for &url_id in &stale {
+            self.queue.push_page(FetchPage { url_id }).await?;
+        }
+        if !stale.is_empty() {
+            tracing::warn!(
+                count = stale.len(),
+                "pending pages queued again (their jobs were lost)"
+            );
         }
         Ok(due.len())
     }
@@ -774,9 +806,15 @@ impl Env {
             let prefix = prefix.clone();
             tokio::spawn(async move {
                 queue
-                    .run_workers(env, &prefix, concurrency, async move {
-                        let _ = stop_rx.await;
-                    })
+                    .run_workers(
+                        env,
+                        &prefix,
+                        concurrency,
+                        crate::queue::Serve::ALL,
+                        async move {
+                            let _ = stop_rx.await;
+                        },
+                    )
                     .await
             })
         };
@@ -786,8 +824,15 @@ impl Env {
             tokio::spawn(async move { env.run_indexer(index_stop_rx).await })
         };
         let mut idle_rounds = 0;
+        let mut round = 0u64;
         loop {
             tokio::time::sleep(Duration::from_millis(250)).await;
+            round += 1;
+            if round.is_multiple_of(8)
+                && let Err(err) = self.queue.sweep_done().await
+            {
+                tracing::warn!(error = %err, "could not sweep finished jobs");
+            }
             let outstanding = self.queue.outstanding(&workers).await?;
             progress(&self.counters.summary(), outstanding);
             if outstanding == 0 {

@@ -33,9 +33,14 @@ pub fn index_doc(doc: &Document, rules: Vec<String>, categories: Vec<String>) ->
 /// Counts in the database and in the index.
 #[derive(Debug, Clone, Serialize)]
 pub struct IndexStatus {
+    /// Documents in the database.
     pub stored: u64,
+    /// Documents in the search index.
     pub indexed: u64,
+    /// Stored documents not yet in the index.
     pub pending: u64,
+    /// Stored documents the rules have run on.
+    pub tagged: u64,
 }
 
 impl Env {
@@ -78,10 +83,12 @@ impl Env {
         let stored = self.store.count_documents().await?;
         let indexed = self.index.num_docs();
         let pending = self.store.count_unindexed().await?;
+        let tagged = self.store.count_tagged().await?;
         Ok(IndexStatus {
             stored,
             indexed,
             pending,
+            tagged,
         })
     }
 

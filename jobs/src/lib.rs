@@ -23,7 +23,7 @@ pub use discovery::Discovery;
 pub use env::{Env, EnvOptions};
 pub use indexer::{IndexStatus, index_doc};
 pub use ingest::{IngestReport, export_jsonl, ingest_jsonl};
-pub use queue::{QUEUE_FETCH, QUEUE_SOURCES, Queue};
+pub use queue::{QUEUE_FETCH, QUEUE_SOURCES, Queue, QueueCost, Serve, queue_cost};
 pub use tagger::evaluate;
 
 #[derive(Debug, thiserror::Error)]

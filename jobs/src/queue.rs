@@ -3,7 +3,7 @@
 //! Queue names are fixed strings, never Rust type names, so moving a job type does not
 //! orphan queued jobs. On SQLite the queue lives in the same file as the data: apalis'
 //! own setup (which turns `synchronous` off on its connection) runs on a throw-away
-//! connection, and the shared pool keeps `synchronous = FULL` (see `diembao-store`).
+//! connection, and the shared pool keeps `synchronous = NORMAL` (see `diembao-store`).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -22,8 +22,29 @@ pub const QUEUE_FETCH: &str = "diembao.fetch-page";
 
 /// How often an idle worker looks for new jobs.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// Workers report alive this often; the jobs of one silent for `MISSED_HEARTBEATS` beats
+/// (a process killed with -9, a machine gone) go back to the queue for the others.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+const MISSED_HEARTBEATS: usize = 3;
 /// How many times a job is tried before it is left as failed.
 const MAX_ATTEMPTS: usize = 3;
+
+/// Which queues a process works on. Fetching, extraction and tagging of a page are one
+/// job (`pages`): the page's bytes never travel between processes, only ids do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Serve {
+    /// `diembao.visit-source`: read feeds, sitemaps and listings; queue new URLs.
+    pub sources: bool,
+    /// `diembao.fetch-page`: fetch, extract, tag and store one page.
+    pub pages: bool,
+}
+
+impl Serve {
+    pub const ALL: Self = Self {
+        sources: true,
+        pages: true,
+    };
+}
 
 #[derive(Clone)]
 pub enum Queue {
@@ -57,8 +78,13 @@ impl Queue {
                     .map_err(queue_err)?;
                 SqliteStorage::setup(&setup_pool).await.map_err(queue_err)?;
                 setup_pool.close().await;
-                let config =
-                    |name: &str| apalis_sqlite::Config::default().queue(name).batch_size(32);
+                let config = |name: &str| {
+                    apalis_sqlite::Config::default()
+                        .queue(name)
+                        .batch_size(32)
+                        .heartbeat_interval(HEARTBEAT)
+                        .missed_heartbeats(MISSED_HEARTBEATS)
+                };
                 Ok(Self::Sqlite {
                     sources: SqliteStorage::new(pool).with_config(config(QUEUE_SOURCES)),
                     pages: SqliteStorage::new(pool).with_config(config(QUEUE_FETCH)),
@@ -71,6 +97,8 @@ impl Queue {
                     apalis_postgres::Config::default()
                         .queue(name)
                         .batch_size(32)
+                        .heartbeat_interval(HEARTBEAT)
+                        .missed_heartbeats(MISSED_HEARTBEATS)
                 };
                 Ok(Self::Postgres {
                     sources: PostgresStorage::new(pool).with_config(config(QUEUE_SOURCES)),
@@ -139,7 +167,36 @@ impl Queue {
         }
     }
 
-    /// Runs the workers of both queues until `shutdown` resolves. Returns the worker names.
+    /// Deletes the finished jobs of our queues (their effects are in the database; the
+    /// frontier and the fetch log keep the history). apalis' SQLite acknowledgement scans
+    /// the job table, so a table that only grows makes every job slower than the last.
+    pub async fn sweep_done(&self) -> Result<u64, JobError> {
+        match self {
+            Self::Sqlite { pool, .. } => {
+                let done =
+                    sqlx::query("DELETE FROM Jobs WHERE job_type IN (?1, ?2) AND status = 'Done'")
+                        .bind(QUEUE_SOURCES)
+                        .bind(QUEUE_FETCH)
+                        .execute(pool)
+                        .await
+                        .map_err(queue_err)?;
+                Ok(done.rows_affected())
+            }
+            Self::Postgres { pool, .. } => {
+                let done = sqlx::query(
+                    "DELETE FROM apalis.jobs WHERE job_type IN ($1, $2) AND status = 'Done'",
+                )
+                .bind(QUEUE_SOURCES)
+                .bind(QUEUE_FETCH)
+                .execute(pool)
+                .await
+                .map_err(queue_err)?;
+                Ok(done.rows_affected())
+            }
+        }
+    }
+
+    /// The names the workers of a process take (`prefix` is unique per process).
     pub fn worker_names(prefix: &str) -> Vec<String> {
         vec![
             format!("{prefix}.visit-source"),
@@ -147,41 +204,52 @@ impl Queue {
         ]
     }
 
+    /// Runs the workers of the chosen queues until `shutdown` resolves: `concurrency`
+    /// pages at a time, and up to four source visits.
     pub async fn run_workers<F>(
         &self,
         env: Env,
         prefix: &str,
         concurrency: usize,
+        serve: Serve,
         shutdown: F,
     ) -> Result<(), JobError>
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
         let names = Self::worker_names(prefix);
+        if !serve.sources && !serve.pages {
+            shutdown.await;
+            return Ok(());
+        }
         let signal = async move {
             shutdown.await;
             Ok(())
         };
         macro_rules! monitor {
             ($sources:expr, $pages:expr) => {{
-                let (sources, pages) = ($sources.clone(), $pages.clone());
-                let (env_a, env_b) = (env.clone(), env.clone());
-                let (name_a, name_b) = (names[0].clone(), names[1].clone());
-                Monitor::new()
-                    .register(move |_| {
-                        WorkerBuilder::new(name_a.clone())
+                let mut monitor = Monitor::new();
+                if serve.sources {
+                    let (sources, env, name) = ($sources.clone(), env.clone(), names[0].clone());
+                    monitor = monitor.register(move |_| {
+                        WorkerBuilder::new(name.clone())
                             .backend(sources.clone().poll_with_interval(POLL_INTERVAL))
                             .concurrency(4)
-                            .data(env_a.clone())
+                            .data(env.clone())
                             .build(visit_source)
-                    })
-                    .register(move |_| {
-                        WorkerBuilder::new(name_b.clone())
+                    });
+                }
+                if serve.pages {
+                    let (pages, env, name) = ($pages.clone(), env.clone(), names[1].clone());
+                    monitor = monitor.register(move |_| {
+                        WorkerBuilder::new(name.clone())
                             .backend(pages.clone().poll_with_interval(POLL_INTERVAL))
                             .concurrency(concurrency.max(1))
-                            .data(env_b.clone())
+                            .data(env.clone())
                             .build(fetch_page)
-                    })
+                    });
+                }
+                monitor
                     .shutdown_timeout(Duration::from_secs(30))
                     .run_with_signal(signal)
                     .await
@@ -192,5 +260,100 @@ impl Queue {
             Self::Sqlite { sources, pages, .. } => monitor!(sources, pages),
             Self::Postgres { sources, pages, .. } => monitor!(sources, pages),
         }
+    }
+}
+
+/// A job that does nothing: what the queue itself costs per job.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Noop {
+    pub n: u64,
+}
+
+/// The queue's cost per job on one backend: push, then take, run and acknowledge.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QueueCost {
+    pub backend: &'static str,
+    pub jobs: usize,
+    pub push_us_per_job: f64,
+    pub run_us_per_job: f64,
+    pub jobs_per_sec: f64,
+}
+
+const QUEUE_BENCH: &str = "diembao.bench-noop";
+
+async fn noop(
+    _job: Noop,
+    done: Data<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+) -> Result<(), BoxDynError> {
+    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+/// Measures [`QueueCost`] on the store's backend with `jobs` no-op jobs on a queue of
+/// their own, worked by one worker of concurrency 8 (as a worker process would).
+pub async fn queue_cost(store: &Store, jobs: usize) -> Result<QueueCost, JobError> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let done = Arc::new(AtomicUsize::new(0));
+    let waiter = {
+        let done = done.clone();
+        async move {
+            while done.load(Ordering::Relaxed) < jobs {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Ok(())
+        }
+    };
+    macro_rules! measure {
+        ($storage:expr, $backend:expr) => {{
+            let storage = $storage;
+            let started = std::time::Instant::now();
+            for n in 0..jobs {
+                let task = TaskBuilder::new(Noop { n: n as u64 }).build();
+                storage.clone().push_task(task).await.map_err(queue_err)?;
+            }
+            let pushed = started.elapsed();
+            let started = std::time::Instant::now();
+            let worker_done = done.clone();
+            Monitor::new()
+                .register(move |_| {
+                    WorkerBuilder::new("bench-noop")
+                        .backend(storage.clone().poll_with_interval(POLL_INTERVAL))
+                        .concurrency(8)
+                        .data(worker_done.clone())
+                        .build(noop)
+                })
+                .shutdown_timeout(Duration::from_secs(10))
+                .run_with_signal(waiter)
+                .await
+                .map_err(queue_err)?;
+            let ran = started.elapsed();
+            let per = |d: Duration| d.as_secs_f64() * 1e6 / jobs.max(1) as f64;
+            Ok(QueueCost {
+                backend: $backend,
+                jobs,
+                push_us_per_job: per(pushed),
+                run_us_per_job: per(ran),
+                jobs_per_sec: jobs as f64 / (pushed + ran).as_secs_f64(),
+            })
+        }};
+    }
+    match store.pool() {
+        Pool::Sqlite(pool) => measure!(
+            SqliteStorage::<Noop>::new(pool).with_config(
+                apalis_sqlite::Config::default()
+                    .queue(QUEUE_BENCH)
+                    .batch_size(32)
+            ),
+            "sqlite"
+        ),
+        Pool::Postgres(pool) => measure!(
+            PostgresStorage::<Noop>::new(pool).with_config(
+                apalis_postgres::Config::default()
+                    .queue(QUEUE_BENCH)
+                    .batch_size(32)
+            ),
+            "postgres"
+        ),
     }
 }

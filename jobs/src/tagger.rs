@@ -25,15 +25,34 @@ pub struct Compiled {
 
 /// The matches of compiled rule sets on one document, with the version that fired.
 pub fn evaluate(compiled: &Compiled, doc: &Document) -> Vec<(i64, NewMatch)> {
-    let fields = DocFields {
-        title: &doc.title,
-        text: &doc.text,
-        source: doc.source_name.as_deref().unwrap_or(""),
-        url: &doc.url,
-    };
+    evaluate_fields(
+        compiled,
+        &DocFields {
+            title: &doc.title,
+            text: &doc.text,
+            source: doc.source_name.as_deref().unwrap_or(""),
+            url: &doc.url,
+        },
+    )
+}
+
+/// The matches on a document not stored yet (the crawler tags before it writes).
+pub fn evaluate_new(compiled: &Compiled, doc: &diembao_core::NewDocument) -> Vec<(i64, NewMatch)> {
+    evaluate_fields(
+        compiled,
+        &DocFields {
+            title: &doc.title,
+            text: &doc.text,
+            source: doc.source_name.as_deref().unwrap_or(""),
+            url: &doc.url,
+        },
+    )
+}
+
+fn evaluate_fields(compiled: &Compiled, fields: &DocFields<'_>) -> Vec<(i64, NewMatch)> {
     let mut found = Vec::new();
     for (version_id, set) in &compiled.sets {
-        for m in set.evaluate(&fields) {
+        for m in set.evaluate(fields) {
             let offsets = serde_json::Value::Array(
                 m.offsets
                     .iter()
@@ -98,7 +117,11 @@ impl Env {
             .map(|m| m.rule_id)
             .collect();
         if found.is_empty() && before.is_empty() {
-            // Nothing fired and nothing was open: no write at all (the common case).
+            // Nothing fired and nothing was open: no write beyond the first "tagged" mark
+            // (a re-tag of the archive writes only where something changed).
+            if doc.tagged_at.is_none() {
+                self.store.mark_tagged(document_id).await?;
+            }
             return Ok(None);
         }
         let candidate = self

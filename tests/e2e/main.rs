@@ -11,5 +11,6 @@ mod faults;
 mod ingest;
 mod inputs;
 mod rules;
+mod scale;
 mod ui;
 mod web;

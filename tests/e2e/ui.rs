@@ -523,6 +523,7 @@ fn routes(document: i64, candidate: i64) -> Vec<Route> {
             Cases,
             200,
         ),
+        route("GET", "/cases", "/cases".into(), Body::Empty, Cases, 200),
         // No case exists here (cases.rs tests them): the role check comes first.
         route(
             "GET",

@@ -119,9 +119,13 @@ impl Lcg {
 pub fn article_page(host: usize, page: usize) -> String {
     let mut rng = Lcg((host as u64) << 32 | page as u64);
     let title = rng.words(10);
-    let paragraphs: String = (0..8)
+    let mut paragraphs: String = (0..8)
         .map(|_| format!("<p>{}.</p>", rng.words(60)))
         .collect();
+    // One page in 25 carries what the bench's rules look for (gambling advertising).
+    if page % 25 == 7 {
+        paragraphs.push_str("<p>Nhà cái uy tín, đăng ký ngay để nhận khuyến mãi nạp lần đầu.</p>");
+    }
     let nav: String = (0..15)
         .map(|i| format!("<li><a href=\"/muc-{i}/\">{}</a></li>", rng.words(2)))
         .collect();
@@ -137,6 +141,21 @@ pub fn article_page(host: usize, page: usize) -> String {
          <footer><p>© 2023 Báo Số {host}. Giấy phép số {host}/GP-BTTTT.</p></footer></body></html>"
     )
 }
+
+/// The rules the bench tags with (the pipeline's tagging is real work, not a no-op).
+pub const BENCH_RULES: &str = r#"
+[[rule]]
+id = "gambling-betting"
+category = "gambling"
+severity = "high"
+query = '("nhà cái" OR "cá độ") NEAR/10 ("đăng ký" OR nạp OR "khuyến mãi")'
+
+[[rule]]
+id = "scam-prize"
+category = "fraud"
+severity = "medium"
+query = '"trúng thưởng" NEAR/12 ("phí nhận" OR "chuyển khoản")'
+"#;
 
 struct Site {
     host: usize,
@@ -167,11 +186,57 @@ async fn serve_page(State(site): State<Arc<Site>>, Path(name): Path<String>) -> 
     )
 }
 
+/// A generated pack served on loopback: `pages` article pages spread over `hosts` sites
+/// (one port each, so each is its own host for politeness), each with a sitemap. Pages
+/// are generated on request, so the pack costs no memory. Returns the `sources.toml`
+/// that lists the sites, and the (host, page) pairs served.
+pub async fn serve_pack(pages: usize, hosts: usize) -> Result<(String, Vec<(usize, usize)>)> {
+    let hosts = hosts.max(1);
+    let per_host = pages.div_ceil(hosts);
+    let mut sources = String::new();
+    let mut served = Vec::with_capacity(pages);
+    for host in 0..hosts {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let origin = format!("http://{}", listener.local_addr()?);
+        let count = per_host.min(pages - (host * per_host).min(pages));
+        served.extend((0..count).map(|page| (host, page)));
+        sources.push_str(&format!("[[source]]\nname = \"Báo Số {host}\"\nkind = \"sitemap\"\nurl = \"{origin}/sitemap.xml\"\nevery = \"1h\"\n\n"));
+        let site = Arc::new(Site {
+            host,
+            pages: count,
+            origin,
+        });
+        let app = axum::Router::new()
+            .route("/{name}", axum::routing::get(serve_page))
+            .with_state(site);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+    }
+    Ok((sources, served))
+}
+
+/// `bench pack`: serve a generated pack until interrupted (for scale-out tests and runs).
+pub async fn pack(pages: usize, hosts: usize, sources_out: &std::path::Path) -> Result<()> {
+    let (sources, _) = serve_pack(pages, hosts).await?;
+    // Written whole, then renamed: a reader never sees half a file.
+    let tmp = sources_out.with_extension("tmp");
+    std::fs::write(&tmp, sources)?;
+    std::fs::rename(&tmp, sources_out)?;
+    eprintln!(
+        "bench pack: {pages} pages over {hosts} hosts; sources in {}",
+        sources_out.display()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    Ok(())
+}
+
 #[derive(Serialize)]
 pub struct CrawlBench {
     pub pages: usize,
     pub hosts: usize,
     pub stored: u64,
+    pub tagged_candidates: u64,
     pub pipeline_seconds: f64,
     pub pipeline_pages_per_sec: f64,
     pub extract_seconds: f64,
@@ -191,32 +256,7 @@ pub fn peak_rss_mb() -> f64 {
 }
 
 pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<CrawlBench> {
-    let per_host = pages.div_ceil(hosts);
-    let mut sources = String::new();
-    let mut bodies: Vec<(String, Vec<u8>)> = Vec::with_capacity(pages);
-    for host in 0..hosts {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-        let origin = format!("http://{}", listener.local_addr()?);
-        let count = per_host.min(pages - (host * per_host).min(pages));
-        for page in 0..count {
-            bodies.push((
-                format!("{origin}/bai-{page}.html"),
-                article_page(host, page).into_bytes(),
-            ));
-        }
-        sources.push_str(&format!("[[source]]\nname = \"Báo Số {host}\"\nkind = \"sitemap\"\nurl = \"{origin}/sitemap.xml\"\n\n"));
-        let site = Arc::new(Site {
-            host,
-            pages: count,
-            origin,
-        });
-        let app = axum::Router::new()
-            .route("/{name}", axum::routing::get(serve_page))
-            .with_state(site);
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-    }
+    let (sources, served) = serve_pack(pages, hosts).await?;
     let dir = tempfile::tempdir()?;
     let mut config = Config::default();
     config.crawl.allow_private_network = true;
@@ -233,20 +273,33 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
     for spec in diembao_core::source::parse_sources(&sources).sources {
         env.store.upsert_source(&spec).await?;
     }
-    eprintln!("bench: crawling {} pages over {hosts} hosts…", bodies.len());
+    let sha = diembao_store::content_hash("bench", BENCH_RULES);
+    env.store
+        .import_rule_version("bench", BENCH_RULES, &sha, "bench")
+        .await?;
+    eprintln!("bench: crawling {} pages over {hosts} hosts…", served.len());
     let started = Instant::now();
     let summary = env.crawl_once(concurrency, |_, _| {}).await?;
     let pipeline_seconds = started.elapsed().as_secs_f64();
     let stored = summary.new;
+    let tagged_candidates = env
+        .store
+        .candidates(&diembao_store::CandidateFilter::default())
+        .await?
+        .len() as u64;
 
     eprintln!("bench: extraction only over the same pages…");
-    let started = Instant::now();
+    // Pages are generated outside the timed part; only extraction is timed.
     let fetched_at = Utc::now();
     let mut extracted = 0usize;
-    for (url, body) in &bodies {
-        let url = url::Url::parse(url)?;
+    let mut extract_time = std::time::Duration::ZERO;
+    let origin = "http://127.0.0.1:8000";
+    for (host, page) in &served {
+        let body = article_page(*host, *page).into_bytes();
+        let url = url::Url::parse(&format!("{origin}/{host}/bai-{page}.html"))?;
+        let started = Instant::now();
         let input = diembao_crawl::extract::ExtractInput {
-            body,
+            body: &body,
             url: &url,
             content_type: Some("text/html; charset=utf-8"),
             fetched_at,
@@ -254,14 +307,16 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
         if diembao_crawl::extract::extract(&input).is_ok() {
             extracted += 1;
         }
+        extract_time += started.elapsed();
     }
-    let extract_seconds = started.elapsed().as_secs_f64();
+    let extract_seconds = extract_time.as_secs_f64();
     let pipeline_rate = stored as f64 / pipeline_seconds;
     let extract_rate = extracted as f64 / extract_seconds;
     Ok(CrawlBench {
-        pages: bodies.len(),
+        pages: served.len(),
         hosts,
         stored,
+        tagged_candidates,
         pipeline_seconds,
         pipeline_pages_per_sec: pipeline_rate,
         extract_seconds,

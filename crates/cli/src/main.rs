@@ -1,6 +1,7 @@
 //! `diembao`: the one binary. See shared/CONTRACT.md for the command line it promises.
 
 mod bench;
+mod bench_scale;
 mod bench_search;
 mod cases_cmd;
 mod demo;
@@ -56,14 +57,36 @@ enum Command {
     Run {
         #[arg(long)]
         addr: Option<SocketAddr>,
+        /// Pages fetched at a time by this process's workers.
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
+        /// The queues this process works on (the scheduler and the web UI always run).
+        /// On a scale-out, `--queues index` leaves crawling to `worker` processes.
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            default_value = "sources,pages,index"
+        )]
+        queues: Vec<QueueName>,
     },
-    /// Only the job workers (and the indexer, unless another process holds the index).
+    /// Only job workers: any number of these, on any machine, against one PostgreSQL.
     Worker {
-        #[arg(long, default_value_t = 8)]
+        /// Pages fetched at a time by this process.
+        #[arg(long, env = "DIEMBAO_CONCURRENCY", default_value_t = 8)]
         concurrency: usize,
-        /// Also run the index writer (only one process may: normally `run` does).
+        /// The queues this process works on: `sources` (read feeds, sitemaps, listings),
+        /// `pages` (fetch, extract, tag and store a page; aliases `fetch`, `extract`,
+        /// `tag`), `index` (the single index writer: one process only).
+        #[arg(
+            long,
+            env = "DIEMBAO_QUEUES",
+            value_enum,
+            value_delimiter = ',',
+            default_value = "sources,pages"
+        )]
+        queues: Vec<QueueName>,
+        /// The same as adding `index` to `--queues`.
         #[arg(long)]
         indexer: bool,
     },
@@ -211,6 +234,29 @@ enum UsersCommand {
     },
 }
 
+/// A queue a process can work on (see `worker --help`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum QueueName {
+    #[value(alias = "visit-source")]
+    Sources,
+    #[value(
+        alias = "fetch-page",
+        alias = "fetch",
+        alias = "extract",
+        alias = "tag"
+    )]
+    Pages,
+    #[value(alias = "indexer")]
+    Index,
+}
+
+fn serve_of(queues: &[QueueName]) -> diembao_jobs::Serve {
+    diembao_jobs::Serve {
+        sources: queues.contains(&QueueName::Sources),
+        pages: queues.contains(&QueueName::Pages),
+    }
+}
+
 #[derive(Subcommand)]
 enum BenchCommand {
     /// Synthetic Vietnamese documents: diembao's search against SQLite FTS5.
@@ -228,6 +274,39 @@ enum BenchCommand {
         hosts: usize,
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
+    },
+    /// Serve a generated pack on loopback until interrupted; write its sources.toml.
+    Pack {
+        #[arg(long, default_value_t = 5_000)]
+        pages: usize,
+        #[arg(long, default_value_t = 20)]
+        hosts: usize,
+        /// Where to write the sources.toml that lists the served sites.
+        #[arg(long)]
+        sources_out: PathBuf,
+        /// Where to write the rules the pack's pages are made to trip (one page in 25).
+        #[arg(long)]
+        rules_out: Option<PathBuf>,
+    },
+    /// Scale-out: pages/s with 1, 2, 4… worker processes against PostgreSQL, and the
+    /// queue's cost per job on PostgreSQL and on SQLite, in one run.
+    Scale {
+        /// A PostgreSQL server URL; a scratch database is created there per run.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+        postgres: String,
+        #[arg(long, default_value_t = 5_000)]
+        pages: usize,
+        #[arg(long, default_value_t = 20)]
+        hosts: usize,
+        /// Worker process counts to measure, in order.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+        workers: Vec<usize>,
+        /// Pages at a time per worker process.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// No-op jobs pushed and run per backend for the queue cost.
+        #[arg(long, default_value_t = 2_000)]
+        jobs: usize,
     },
 }
 
@@ -572,6 +651,44 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&result)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench {
+            command:
+                BenchCommand::Pack {
+                    pages,
+                    hosts,
+                    sources_out,
+                    rules_out,
+                },
+        } => {
+            if let Some(rules_out) = rules_out {
+                std::fs::write(rules_out, bench::BENCH_RULES)?;
+            }
+            bench::pack(*pages, *hosts, sources_out).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Scale {
+                    postgres,
+                    pages,
+                    hosts,
+                    workers,
+                    concurrency,
+                    jobs,
+                },
+        } => {
+            let result = bench_scale::scale(bench_scale::ScaleOptions {
+                postgres: postgres.clone(),
+                pages: *pages,
+                hosts: *hosts,
+                workers: workers.clone(),
+                concurrency: *concurrency,
+                jobs: *jobs,
+            })
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&result)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Digest { command } => digest_command(&cli, config, command).await,
         Command::Cases { command } => cases_cmd::run(&cli, config, command).await,
         Command::Users {
@@ -657,8 +774,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 println!("{}", serde_json::to_string(&status)?);
             } else {
                 println!(
-                    "stored {}  indexed {}  waiting {}",
-                    status.stored, status.indexed, status.pending
+                    "stored {}  indexed {}  waiting {}  tagged {}",
+                    status.stored, status.indexed, status.pending, status.tagged
                 );
             }
             Ok(if status.stored == status.indexed && status.pending == 0 {
@@ -667,19 +784,33 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Run { addr, concurrency } => {
+        Command::Run {
+            addr,
+            concurrency,
+            queues,
+        } => {
             let addr = resolve_addr(*addr, &config)?;
             let env = open_env(&cli, config).await?;
-            run_main(env, Some(addr), *concurrency, true, true)
-                .await
-                .map(|_| ExitCode::SUCCESS)
+            let indexer = queues.contains(&QueueName::Index);
+            run_main(
+                env,
+                Some(addr),
+                *concurrency,
+                serve_of(queues),
+                true,
+                indexer,
+            )
+            .await
+            .map(|_| ExitCode::SUCCESS)
         }
         Command::Worker {
             concurrency,
+            queues,
             indexer,
         } => {
             let env = open_env(&cli, config).await?;
-            run_main(env, None, *concurrency, false, *indexer)
+            let indexer = *indexer || queues.contains(&QueueName::Index);
+            run_main(env, None, *concurrency, serve_of(queues), false, indexer)
                 .await
                 .map(|_| ExitCode::SUCCESS)
         }
@@ -953,9 +1084,18 @@ async fn run_main(
     env: Env,
     addr: Option<SocketAddr>,
     concurrency: usize,
+    serve: diembao_jobs::Serve,
     scheduler: bool,
     indexer: bool,
 ) -> Result<()> {
+    tracing::info!(
+        sources = serve.sources,
+        pages = serve.pages,
+        indexer,
+        scheduler,
+        concurrency,
+        "starting"
+    );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     if indexer {
@@ -972,7 +1112,7 @@ async fn run_main(
         tasks.spawn(async move {
             let queue = env.queue.clone();
             if let Err(err) = queue
-                .run_workers(env, &prefix, concurrency, async move {
+                .run_workers(env, &prefix, concurrency, serve, async move {
                     let _ = rx.changed().await;
                 })
                 .await
@@ -988,6 +1128,9 @@ async fn run_main(
             loop {
                 if let Err(err) = env.schedule_due_sources().await {
                     tracing::error!(error = %err, "scheduler pass failed");
+                }
+                if let Err(err) = env.queue.sweep_done().await {
+                    tracing::error!(error = %err, "sweeping finished jobs failed");
                 }
                 if let Err(err) = env.prune_captures().await {
                     tracing::error!(error = %err, "capture retention pass failed");

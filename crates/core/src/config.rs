@@ -59,6 +59,10 @@ pub struct CrawlConfig {
     /// Days to keep the raw captures of pages that never became violation candidates
     /// (0: keep them all). Candidates' captures are always kept: they are evidence.
     pub capture_retention_days: u32,
+    /// A frontier URL still pending this long after it was queued is queued again by
+    /// the scheduler (its job was lost with a machine, say). Jobs are idempotent, so a
+    /// duplicate costs one database read.
+    pub requeue_after_secs: u64,
 }
 
 impl Default for CrawlConfig {
@@ -81,6 +85,7 @@ impl Default for CrawlConfig {
             max_attempts: 4,
             max_listing_pages: 5,
             capture_retention_days: 0,
+            requeue_after_secs: 600,
         }
     }
 }

@@ -1,10 +1,14 @@
 //! Storage: sea-orm entities and the queries diembao runs, on SQLite (default) or PostgreSQL.
 //!
-//! Durability: the SQLite file runs in WAL mode with `synchronous = FULL`, so a committed
-//! transaction survives a crash or a power cut. The job queue shares this pool (see
-//! [`Store::sqlite_pool`]); its own setup turns `synchronous` off on one connection, which
-//! is why the queue is set up on a connection of its own (see `diembao-jobs`) and
-//! [`Store::connect`] sets the pragma on every new connection of this pool.
+//! Durability on SQLite: the file runs in WAL mode with `synchronous = NORMAL`. A process
+//! that dies (kill -9, a panic, OOM) loses nothing committed: the WAL is in the OS page
+//! cache. A power cut may lose the last commits, but only as a whole suffix of them, and
+//! the job queue lives in the same file, so the jobs whose writes are lost are un-acked
+//! with them and run again: the crawl is consistent after any crash. What FULL would add
+//! (an fsync per commit) costs most of the crawler's throughput. The queue's own setup
+//! turns `synchronous` off on its connection, which is why it is set up on a connection
+//! of its own (see `diembao-jobs`) and [`Store::connect`] sets the pragma on every new
+//! connection of this pool.
 
 mod digest;
 pub mod entity;
@@ -50,6 +54,10 @@ pub enum Pool {
 pub struct Store {
     db: DatabaseConnection,
     pool: Pool,
+    /// SQLite has one writer at a time. The crawler's page writes queue here, in order,
+    /// instead of in SQLite's busy handler (which sleeps and retries, and lets a
+    /// transaction that lost the race wait for a whole back-off step).
+    write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -59,7 +67,7 @@ impl Store {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
+                .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30));
             let pool = SqlitePoolOptions::new()
@@ -67,7 +75,7 @@ impl Store {
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         // Re-assert durability on every connection (see the module docs).
-                        sqlx::query("PRAGMA synchronous = FULL")
+                        sqlx::query("PRAGMA synchronous = NORMAL")
                             .execute(&mut *conn)
                             .await?;
                         Ok(())
@@ -79,6 +87,7 @@ impl Store {
             Self {
                 db,
                 pool: Pool::Sqlite(pool),
+                write_gate: Default::default(),
             }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = sqlx::postgres::PgPoolOptions::new()
@@ -90,6 +99,7 @@ impl Store {
             Self {
                 db,
                 pool: Pool::Postgres(pool),
+                write_gate: Default::default(),
             }
         } else {
             return Err(StoreError::Url(url.to_string()));
@@ -123,6 +133,15 @@ impl Store {
                 ..Default::default()
             })
             .await
+    }
+
+    /// Waits for this process's turn to write (SQLite only; PostgreSQL writers run in
+    /// parallel). Hold the guard until the transaction is committed.
+    pub async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.pool {
+            Pool::Sqlite(_) => Some(self.write_gate.lock().await),
+            Pool::Postgres(_) => None,
+        }
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -3,8 +3,8 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 
@@ -278,29 +278,7 @@ impl Store {
 
     /// Sets the state of a frontier URL, with its validators for the next conditional GET.
     pub async fn finish_url(&self, id: i64, outcome: UrlOutcome<'_>) -> Result<(), StoreError> {
-        let Some(row) = self.crawl_url(id).await? else {
-            return Ok(());
-        };
-        let attempts = row.attempts + 1;
-        let mut active: crawl_urls::ActiveModel = row.into();
-        active.state = Set(outcome.state.to_string());
-        active.reason = Set(outcome.reason.map(str::to_string));
-        active.attempts = Set(attempts);
-        if outcome.document_id.is_some() {
-            active.document_id = Set(outcome.document_id);
-        }
-        if let Some(etag) = outcome.etag {
-            active.etag = Set(Some(etag.to_string()));
-        }
-        if let Some(last_modified) = outcome.last_modified {
-            active.last_modified = Set(Some(last_modified.to_string()));
-        }
-        if let Some(sha) = outcome.body_sha256 {
-            active.body_sha256 = Set(Some(sha.to_string()));
-        }
-        active.updated_at = Set(Utc::now());
-        active.update(self.db()).await?;
-        Ok(())
+        finish_url_on(self.db(), id, outcome).await
     }
 
     /// Frontier URLs still waiting to be fetched (after an interrupted run, for example).
@@ -314,6 +292,34 @@ impl Store {
             .into_tuple()
             .all(self.db())
             .await?)
+    }
+
+    /// Frontier URLs pending since before `before` (their job was lost): returned, and
+    /// touched so that the next pass does not take them again at once.
+    pub async fn take_stale_pending(
+        &self,
+        before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let ids: Vec<i64> = crawl_urls::Entity::find()
+            .select_only()
+            .column(crawl_urls::Column::Id)
+            .filter(crawl_urls::Column::State.eq(url_state::PENDING))
+            .filter(crawl_urls::Column::Depth.gt(0))
+            .filter(crawl_urls::Column::UpdatedAt.lt(before))
+            .order_by_asc(crawl_urls::Column::Id)
+            .limit(limit)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        if !ids.is_empty() {
+            crawl_urls::Entity::update_many()
+                .col_expr(crawl_urls::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(crawl_urls::Column::Id.is_in(ids.clone()))
+                .exec(self.db())
+                .await?;
+        }
+        Ok(ids)
     }
 
     /// Counts frontier URLs per state and reason.
@@ -372,18 +378,7 @@ pub struct NewFetch<'a> {
 
 impl Store {
     pub async fn insert_capture(&self, capture: NewCapture<'_>) -> Result<i64, StoreError> {
-        let active = raw_captures::ActiveModel {
-            url: Set(capture.url.to_string()),
-            status: Set(i32::from(capture.status)),
-            content_type: Set(capture.content_type.map(str::to_string)),
-            headers: Set(Some(capture.headers)),
-            sha256: Set(capture.sha256.to_string()),
-            size: Set(i64::try_from(capture.size).unwrap_or(i64::MAX)),
-            path: Set(capture.path.to_string()),
-            captured_at: Set(capture.captured_at),
-            ..Default::default()
-        };
-        Ok(active.insert(self.db()).await?.id)
+        insert_capture_on(self.db(), capture).await
     }
 
     /// Captures older than `before` that no candidate's document points at, with whether
@@ -441,20 +436,7 @@ impl Store {
     }
 
     pub async fn log_fetch(&self, fetch: NewFetch<'_>) -> Result<(), StoreError> {
-        let active = fetch_log::ActiveModel {
-            source_id: Set(fetch.source_id),
-            url: Set(fetch.url.to_string()),
-            host: Set(fetch.host.to_string()),
-            status: Set(fetch.status.map(i32::from)),
-            bytes: Set(i64::try_from(fetch.bytes).unwrap_or(i64::MAX)),
-            duration_ms: Set(i64::try_from(fetch.duration_ms).unwrap_or(i64::MAX)),
-            outcome: Set(fetch.outcome.to_string()),
-            error: Set(fetch.error.map(|e| e.chars().take(2000).collect())),
-            fetched_at: Set(Utc::now()),
-            ..Default::default()
-        };
-        active.insert(self.db()).await?;
-        Ok(())
+        log_fetch_on(self.db(), fetch).await
     }
 }
 
@@ -478,112 +460,7 @@ impl Store {
         source_id: Option<i64>,
         raw_capture_id: Option<i64>,
     ) -> Result<(i64, Upsert), StoreError> {
-        let now = Utc::now();
-        let hash = content_hash(&doc.title, &doc.text);
-        let syndicated_from_id = match &doc.syndicated_from {
-            Some(url) => documents::Entity::find()
-                .filter(documents::Column::CanonicalUrl.eq(url))
-                .one(self.db())
-                .await?
-                .map(|d| d.id),
-            None => None,
-        };
-        let existing = documents::Entity::find()
-            .filter(documents::Column::CanonicalUrl.eq(&doc.canonical_url))
-            .one(self.db())
-            .await?;
-        let published = doc.published_at.map(|d| d.with_timezone(&Utc));
-        let offset = doc.published_at.map(|d| d.offset().local_minus_utc());
-        if let Some(row) = existing {
-            let metadata_same = row.published_at == published
-                && row.author == doc.author
-                && row.source_name == doc.source_name
-                && row.kind == doc.kind.as_str();
-            if row.content_hash == hash && metadata_same {
-                return Ok((row.id, Upsert::Unchanged));
-            }
-            let id = row.id;
-            let mut active: documents::ActiveModel = row.into();
-            active.url = Set(doc.url.clone());
-            active.title = Set(doc.title.clone());
-            active.text = Set(doc.text.clone());
-            active.author = Set(doc.author.clone());
-            active.kind = Set(doc.kind.as_str().to_string());
-            active.source_name = Set(doc.source_name.clone());
-            if source_id.is_some() {
-                active.source_id = Set(source_id);
-            }
-            active.published_at = Set(published);
-            active.published_offset = Set(offset);
-            active.modified_at = Set(doc.modified_at.map(|d| d.with_timezone(&Utc)));
-            active.fetched_at = Set(doc.fetched_at);
-            active.lang = Set(doc.lang.clone());
-            active.content_hash = Set(hash);
-            if raw_capture_id.is_some() {
-                active.raw_capture_id = Set(raw_capture_id);
-            }
-            active.syndicated_from_url = Set(doc.syndicated_from.clone());
-            active.syndicated_from_id = Set(syndicated_from_id);
-            active.engagement = Set(doc.engagement.clone());
-            active.indexed_at = Set(None);
-            active.tagged_at = Set(None);
-            active.updated_at = Set(now);
-            active.update(self.db()).await?;
-            return Ok((id, Upsert::Updated));
-        }
-        let active = documents::ActiveModel {
-            url: Set(doc.url.clone()),
-            canonical_url: Set(doc.canonical_url.clone()),
-            source_id: Set(source_id),
-            source_name: Set(doc.source_name.clone()),
-            kind: Set(doc.kind.as_str().to_string()),
-            title: Set(doc.title.clone()),
-            text: Set(doc.text.clone()),
-            author: Set(doc.author.clone()),
-            published_at: Set(published),
-            published_offset: Set(offset),
-            modified_at: Set(doc.modified_at.map(|d| d.with_timezone(&Utc))),
-            fetched_at: Set(doc.fetched_at),
-            lang: Set(doc.lang.clone()),
-            content_hash: Set(hash),
-            simhash: Set(None),
-            raw_capture_id: Set(raw_capture_id),
-            syndicated_from_id: Set(syndicated_from_id),
-            syndicated_from_url: Set(doc.syndicated_from.clone()),
-            engagement: Set(doc.engagement.clone()),
-            indexed_at: Set(None),
-            index_version: Set(0),
-            tagged_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        let inserted = documents::Entity::insert(active)
-            .on_conflict(
-                OnConflict::column(documents::Column::CanonicalUrl)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(self.db())
-            .await?;
-        let row = documents::Entity::find()
-            .filter(documents::Column::CanonicalUrl.eq(&doc.canonical_url))
-            .one(self.db())
-            .await?
-            .ok_or_else(|| {
-                StoreError::Invalid(format!(
-                    "document {} vanished after insert",
-                    doc.canonical_url
-                ))
-            })?;
-        Ok((
-            row.id,
-            if inserted == 0 {
-                Upsert::Unchanged
-            } else {
-                Upsert::New
-            },
-        ))
+        upsert_document_on(self.db(), doc, source_id, raw_capture_id).await
     }
 
     pub async fn document(&self, id: i64) -> Result<Option<Document>, StoreError> {
@@ -652,6 +529,24 @@ impl Store {
     }
 
     /// How many stored documents wait for the index.
+    /// Documents the rules have run on.
+    pub async fn count_tagged(&self) -> Result<u64, StoreError> {
+        Ok(documents::Entity::find()
+            .filter(documents::Column::TaggedAt.is_not_null())
+            .count(self.db())
+            .await?)
+    }
+
+    /// Records that the rules ran on a document and found nothing.
+    pub async fn mark_tagged(&self, id: i64) -> Result<(), StoreError> {
+        documents::Entity::update_many()
+            .col_expr(documents::Column::TaggedAt, Expr::value(Utc::now()))
+            .filter(documents::Column::Id.eq(id))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
     pub async fn count_unindexed(&self) -> Result<u64, StoreError> {
         Ok(documents::Entity::find()
             .filter(documents::Column::IndexedAt.is_null())
@@ -727,6 +622,288 @@ impl Store {
             ..Default::default()
         };
         active.insert(self.db()).await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- on a given connection
+
+/// [`Store::finish_url`] on a connection or transaction.
+pub async fn finish_url_on<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    outcome: UrlOutcome<'_>,
+) -> Result<(), StoreError> {
+    let Some(row) = crawl_urls::Entity::find_by_id(id).one(db).await? else {
+        return Ok(());
+    };
+    let attempts = row.attempts + 1;
+    let mut active: crawl_urls::ActiveModel = row.into();
+    active.state = Set(outcome.state.to_string());
+    active.reason = Set(outcome.reason.map(str::to_string));
+    active.attempts = Set(attempts);
+    if outcome.document_id.is_some() {
+        active.document_id = Set(outcome.document_id);
+    }
+    if let Some(etag) = outcome.etag {
+        active.etag = Set(Some(etag.to_string()));
+    }
+    if let Some(last_modified) = outcome.last_modified {
+        active.last_modified = Set(Some(last_modified.to_string()));
+    }
+    if let Some(sha) = outcome.body_sha256 {
+        active.body_sha256 = Set(Some(sha.to_string()));
+    }
+    active.updated_at = Set(Utc::now());
+    active.update(db).await?;
+    Ok(())
+}
+
+/// [`Store::insert_capture`] on a connection or transaction.
+pub async fn insert_capture_on<C: ConnectionTrait>(
+    db: &C,
+    capture: NewCapture<'_>,
+) -> Result<i64, StoreError> {
+    let active = raw_captures::ActiveModel {
+        url: Set(capture.url.to_string()),
+        status: Set(i32::from(capture.status)),
+        content_type: Set(capture.content_type.map(str::to_string)),
+        headers: Set(Some(capture.headers)),
+        sha256: Set(capture.sha256.to_string()),
+        size: Set(i64::try_from(capture.size).unwrap_or(i64::MAX)),
+        path: Set(capture.path.to_string()),
+        captured_at: Set(capture.captured_at),
+        ..Default::default()
+    };
+    Ok(active.insert(db).await?.id)
+}
+
+/// [`Store::log_fetch`] on a connection or transaction.
+pub async fn log_fetch_on<C: ConnectionTrait>(
+    db: &C,
+    fetch: NewFetch<'_>,
+) -> Result<(), StoreError> {
+    let active = fetch_log::ActiveModel {
+        source_id: Set(fetch.source_id),
+        url: Set(fetch.url.to_string()),
+        host: Set(fetch.host.to_string()),
+        status: Set(fetch.status.map(i32::from)),
+        bytes: Set(i64::try_from(fetch.bytes).unwrap_or(i64::MAX)),
+        duration_ms: Set(i64::try_from(fetch.duration_ms).unwrap_or(i64::MAX)),
+        outcome: Set(fetch.outcome.to_string()),
+        error: Set(fetch.error.map(|e| e.chars().take(2000).collect())),
+        fetched_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    active.insert(db).await?;
+    Ok(())
+}
+
+/// [`Store::upsert_document`] on a connection or transaction.
+pub async fn upsert_document_on<C: ConnectionTrait>(
+    db: &C,
+    doc: &NewDocument,
+    source_id: Option<i64>,
+    raw_capture_id: Option<i64>,
+) -> Result<(i64, Upsert), StoreError> {
+    let now = Utc::now();
+    let hash = content_hash(&doc.title, &doc.text);
+    let syndicated_from_id = match &doc.syndicated_from {
+        Some(url) => documents::Entity::find()
+            .filter(documents::Column::CanonicalUrl.eq(url))
+            .one(db)
+            .await?
+            .map(|d| d.id),
+        None => None,
+    };
+    let existing = documents::Entity::find()
+        .filter(documents::Column::CanonicalUrl.eq(&doc.canonical_url))
+        .one(db)
+        .await?;
+    let published = doc.published_at.map(|d| d.with_timezone(&Utc));
+    let offset = doc.published_at.map(|d| d.offset().local_minus_utc());
+    if let Some(row) = existing {
+        let metadata_same = row.published_at == published
+            && row.author == doc.author
+            && row.source_name == doc.source_name
+            && row.kind == doc.kind.as_str();
+        if row.content_hash == hash && metadata_same {
+            return Ok((row.id, Upsert::Unchanged));
+        }
+        let id = row.id;
+        let mut active: documents::ActiveModel = row.into();
+        active.url = Set(doc.url.clone());
+        active.title = Set(doc.title.clone());
+        active.text = Set(doc.text.clone());
+        active.author = Set(doc.author.clone());
+        active.kind = Set(doc.kind.as_str().to_string());
+        active.source_name = Set(doc.source_name.clone());
+        if source_id.is_some() {
+            active.source_id = Set(source_id);
+        }
+        active.published_at = Set(published);
+        active.published_offset = Set(offset);
+        active.modified_at = Set(doc.modified_at.map(|d| d.with_timezone(&Utc)));
+        active.fetched_at = Set(doc.fetched_at);
+        active.lang = Set(doc.lang.clone());
+        active.content_hash = Set(hash);
+        if raw_capture_id.is_some() {
+            active.raw_capture_id = Set(raw_capture_id);
+        }
+        active.syndicated_from_url = Set(doc.syndicated_from.clone());
+        active.syndicated_from_id = Set(syndicated_from_id);
+        active.engagement = Set(doc.engagement.clone());
+        active.indexed_at = Set(None);
+        active.tagged_at = Set(None);
+        active.updated_at = Set(now);
+        active.update(db).await?;
+        return Ok((id, Upsert::Updated));
+    }
+    let active = documents::ActiveModel {
+        url: Set(doc.url.clone()),
+        canonical_url: Set(doc.canonical_url.clone()),
+        source_id: Set(source_id),
+        source_name: Set(doc.source_name.clone()),
+        kind: Set(doc.kind.as_str().to_string()),
+        title: Set(doc.title.clone()),
+        text: Set(doc.text.clone()),
+        author: Set(doc.author.clone()),
+        published_at: Set(published),
+        published_offset: Set(offset),
+        modified_at: Set(doc.modified_at.map(|d| d.with_timezone(&Utc))),
+        fetched_at: Set(doc.fetched_at),
+        lang: Set(doc.lang.clone()),
+        content_hash: Set(hash),
+        simhash: Set(None),
+        raw_capture_id: Set(raw_capture_id),
+        syndicated_from_id: Set(syndicated_from_id),
+        syndicated_from_url: Set(doc.syndicated_from.clone()),
+        engagement: Set(doc.engagement.clone()),
+        indexed_at: Set(None),
+        index_version: Set(0),
+        tagged_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let inserted = documents::Entity::insert(active)
+        .on_conflict(
+            OnConflict::column(documents::Column::CanonicalUrl)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    let row = documents::Entity::find()
+        .filter(documents::Column::CanonicalUrl.eq(&doc.canonical_url))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "document {} vanished after insert",
+                doc.canonical_url
+            ))
+        })?;
+    Ok((
+        row.id,
+        if inserted == 0 {
+            Upsert::Unchanged
+        } else {
+            Upsert::New
+        },
+    ))
+}
+
+// ---------------------------------------------------------------- one fetched page
+
+/// Everything one fetched article leaves in the database: the fetch log entry, the raw
+/// capture, the document, its rule matches and the frontier URL's end state.
+#[derive(Debug)]
+pub struct PageWrite<'a> {
+    pub url_id: i64,
+    pub source_id: Option<i64>,
+    pub fetch: NewFetch<'a>,
+    pub capture: NewCapture<'a>,
+    pub document: &'a NewDocument,
+    /// The active rule versions and what they found on `document` (evaluated before the
+    /// transaction, so the write lock is held only for writing).
+    pub active_versions: &'a [i64],
+    pub matches: &'a [(i64, crate::NewMatch)],
+    /// The frontier outcome; its `document_id` is filled in here.
+    pub outcome: UrlOutcome<'a>,
+}
+
+/// What [`Store::store_page`] did.
+#[derive(Debug, Clone, Copy)]
+pub struct PageWritten {
+    pub document_id: i64,
+    pub upsert: Upsert,
+    /// The candidate and whether it was newly opened, when the document is one.
+    pub candidate: Option<(i64, bool)>,
+}
+
+impl Store {
+    /// Writes a fetched page in one transaction (one commit instead of one per row): a
+    /// crash leaves either all of it or none of it, and the job that fetched it runs again.
+    pub async fn store_page(&self, page: PageWrite<'_>) -> Result<PageWritten, StoreError> {
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await?;
+        log_fetch_on(&txn, page.fetch).await?;
+        let capture_id = insert_capture_on(&txn, page.capture).await?;
+        let (document_id, upsert) =
+            upsert_document_on(&txn, page.document, page.source_id, Some(capture_id)).await?;
+        let mut candidate = None;
+        match upsert {
+            Upsert::Unchanged => {}
+            // A new document has no open matches; nothing found means nothing to record.
+            Upsert::New if page.matches.is_empty() => {
+                documents::Entity::update_many()
+                    .col_expr(documents::Column::TaggedAt, Expr::value(Utc::now()))
+                    .filter(documents::Column::Id.eq(document_id))
+                    .exec(&txn)
+                    .await?;
+            }
+            Upsert::New | Upsert::Updated => {
+                candidate = crate::review::record_matches_on(
+                    &txn,
+                    document_id,
+                    page.active_versions,
+                    page.matches,
+                )
+                .await?;
+            }
+        }
+        finish_url_on(
+            &txn,
+            page.url_id,
+            UrlOutcome {
+                document_id: Some(document_id),
+                ..page.outcome
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(PageWritten {
+            document_id,
+            upsert,
+            candidate,
+        })
+    }
+
+    /// Logs a fetch and sets its frontier URL's end state, in one transaction.
+    pub async fn finish_fetch(
+        &self,
+        fetch: Option<NewFetch<'_>>,
+        url_id: i64,
+        outcome: UrlOutcome<'_>,
+    ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await?;
+        if let Some(fetch) = fetch {
+            log_fetch_on(&txn, fetch).await?;
+        }
+        finish_url_on(&txn, url_id, outcome).await?;
+        txn.commit().await?;
         Ok(())
     }
 }

@@ -161,71 +161,7 @@ impl Store {
         found: &[(i64, NewMatch)],
     ) -> Result<Option<(i64, bool)>, StoreError> {
         let txn = self.begin_write().await?;
-        let now = Utc::now();
-        // Close the open matches of retired versions, and of active versions that no longer fire.
-        let open = matches::Entity::find()
-            .filter(matches::Column::DocumentId.eq(document_id))
-            .filter(matches::Column::ClosedAt.is_null())
-            .all(&txn)
-            .await?;
-        for row in &open {
-            let still = active_versions.contains(&row.rule_version_id)
-                && found
-                    .iter()
-                    .any(|(v, m)| *v == row.rule_version_id && m.rule_id == row.rule_id);
-            if !still {
-                matches::Entity::update_many()
-                    .col_expr(matches::Column::ClosedAt, Expr::value(now))
-                    .filter(matches::Column::Id.eq(row.id))
-                    .exec(&txn)
-                    .await?;
-            }
-        }
-        for (version_id, m) in found {
-            let exists = open
-                .iter()
-                .any(|row| row.rule_version_id == *version_id && row.rule_id == m.rule_id);
-            if exists {
-                continue;
-            }
-            let active = matches::ActiveModel {
-                document_id: Set(document_id),
-                rule_version_id: Set(*version_id),
-                rule_id: Set(m.rule_id.clone()),
-                category: Set(m.category.clone()),
-                severity: Set(m.severity.clone()),
-                terms: Set(serde_json::json!(m.terms)),
-                offsets: Set(m.offsets.clone()),
-                created_at: Set(now),
-                closed_at: Set(None),
-                ..Default::default()
-            };
-            // A closed match of the same version reopened by a re-tag: replace it.
-            matches::Entity::delete_many()
-                .filter(matches::Column::DocumentId.eq(document_id))
-                .filter(matches::Column::RuleVersionId.eq(*version_id))
-                .filter(matches::Column::RuleId.eq(m.rule_id.clone()))
-                .exec(&txn)
-                .await?;
-            matches::Entity::insert(active)
-                .on_conflict(
-                    OnConflict::columns([
-                        matches::Column::DocumentId,
-                        matches::Column::RuleVersionId,
-                        matches::Column::RuleId,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        let result = update_candidate(&txn, document_id, found).await?;
-        crate::entity::documents::Entity::update_many()
-            .col_expr(crate::entity::documents::Column::TaggedAt, Expr::value(now))
-            .filter(crate::entity::documents::Column::Id.eq(document_id))
-            .exec(&txn)
-            .await?;
+        let result = record_matches_on(&txn, document_id, active_versions, found).await?;
         txn.commit().await?;
         Ok(result)
     }
@@ -555,4 +491,80 @@ async fn update_candidate<C: sea_orm::ConnectionTrait>(
             Ok(Some((id, reopen)))
         }
     }
+}
+
+/// [`Store::record_matches`] inside a transaction the caller commits (the crawler writes a
+/// page, its document and its matches in one transaction).
+pub async fn record_matches_on<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    document_id: i64,
+    active_versions: &[i64],
+    found: &[(i64, NewMatch)],
+) -> Result<Option<(i64, bool)>, StoreError> {
+    let now = Utc::now();
+    // Close the open matches of retired versions, and of active versions that no longer fire.
+    let open = matches::Entity::find()
+        .filter(matches::Column::DocumentId.eq(document_id))
+        .filter(matches::Column::ClosedAt.is_null())
+        .all(txn)
+        .await?;
+    for row in &open {
+        let still = active_versions.contains(&row.rule_version_id)
+            && found
+                .iter()
+                .any(|(v, m)| *v == row.rule_version_id && m.rule_id == row.rule_id);
+        if !still {
+            matches::Entity::update_many()
+                .col_expr(matches::Column::ClosedAt, Expr::value(now))
+                .filter(matches::Column::Id.eq(row.id))
+                .exec(txn)
+                .await?;
+        }
+    }
+    for (version_id, m) in found {
+        let exists = open
+            .iter()
+            .any(|row| row.rule_version_id == *version_id && row.rule_id == m.rule_id);
+        if exists {
+            continue;
+        }
+        let active = matches::ActiveModel {
+            document_id: Set(document_id),
+            rule_version_id: Set(*version_id),
+            rule_id: Set(m.rule_id.clone()),
+            category: Set(m.category.clone()),
+            severity: Set(m.severity.clone()),
+            terms: Set(serde_json::json!(m.terms)),
+            offsets: Set(m.offsets.clone()),
+            created_at: Set(now),
+            closed_at: Set(None),
+            ..Default::default()
+        };
+        // A closed match of the same version reopened by a re-tag: replace it.
+        matches::Entity::delete_many()
+            .filter(matches::Column::DocumentId.eq(document_id))
+            .filter(matches::Column::RuleVersionId.eq(*version_id))
+            .filter(matches::Column::RuleId.eq(m.rule_id.clone()))
+            .exec(txn)
+            .await?;
+        matches::Entity::insert(active)
+            .on_conflict(
+                OnConflict::columns([
+                    matches::Column::DocumentId,
+                    matches::Column::RuleVersionId,
+                    matches::Column::RuleId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
+    let result = update_candidate(txn, document_id, found).await?;
+    crate::entity::documents::Entity::update_many()
+        .col_expr(crate::entity::documents::Column::TaggedAt, Expr::value(now))
+        .filter(crate::entity::documents::Column::Id.eq(document_id))
+        .exec(txn)
+        .await?;
+    Ok(result)
 }

@@ -74,6 +74,9 @@ fn menu(viewer: &Viewer) -> String {
             ("/rules", "Quy tắc"),
         ]);
     }
+    if allowed(role, Action::Review) || allowed(role, Action::Liaison) {
+        items.push(("/cases", "Hồ sơ vụ việc"));
+    }
     if allowed(role, Action::Admin) {
         items.push(("/users", "Người dùng"));
     }
@@ -144,6 +147,34 @@ pub fn message_page(office: &str, title: &str, message: &str) -> String {
         title,
         &format!("<h2>{}</h2><p>{}</p>", esc(title), esc(message)),
     )
+}
+
+/// The case files a viewer may see, newest first, each with its download link.
+pub fn cases_page(office: &str, viewer: &Viewer, cases: &[diembao_store::Case]) -> String {
+    let mut body = String::from("<h2>Hồ sơ vụ việc</h2>");
+    if cases.is_empty() {
+        body.push_str("<p>Chưa có hồ sơ nào được chuyển giao.</p>");
+    } else {
+        body.push_str(
+            "<table class=\"cases\"><thead><tr><th>Số</th><th>Tiêu đề</th><th>Trạng thái</th>\
+             <th>Người lập</th><th>Người duyệt</th><th>Chuyển cho</th><th>Cập nhật</th><th>Tệp</th></tr></thead><tbody>",
+        );
+        for case in cases {
+            body.push_str(&format!(
+                "<tr><td>{id}</td><td>{title}</td><td>{status}</td><td>{by}</td><td>{approved}</td>\
+                 <td>{to}</td><td>{updated}</td><td><a href=\"/api/cases/{id}/download\">Tải hồ sơ (.zip)</a></td></tr>",
+                id = case.id,
+                title = esc(&case.title),
+                status = esc(&case.status),
+                by = esc(&case.created_by),
+                approved = esc(case.approved_by.as_deref().unwrap_or("—")),
+                to = esc(case.handed_to.as_deref().unwrap_or("—")),
+                updated = case.updated_at.format("%d/%m/%Y %H:%M UTC"),
+            ));
+        }
+        body.push_str("</tbody></table><p class=\"hint\">Mỗi lần tải được ghi vào nhật ký lưu giữ chứng cứ trong chính hồ sơ; <code>diembao cases verify</code> kiểm tra tính toàn vẹn.</p>");
+    }
+    page(office, Some(viewer), "Hồ sơ vụ việc", &body)
 }
 
 /// A `/search` URL with `params`, changed by `set` (an empty value drops the field).

@@ -44,6 +44,9 @@ pub struct AppState {
     pub office: Arc<str>,
     pub access: Access,
     pub limiter: Arc<auth::LoginLimiter>,
+    /// Searches run at once: one per core. The rest wait their turn (first come, first
+    /// served) instead of all slowing each other down on the same cores.
+    pub search_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// The signed-in user of a request.
@@ -61,9 +64,13 @@ pub fn router(env: Env, access: Access) -> Router {
         office,
         access,
         limiter: Arc::new(auth::LoginLimiter::default()),
+        search_slots: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, usize::from),
+        )),
     };
     Router::new()
-        .route("/", get(|| async { Redirect::to("/search") }))
+        .route("/", get(home))
+        .route("/cases", get(cases_page))
         .route("/login", get(login_page).post(login_form))
         .route("/logout", post(logout))
         .route("/api/login", post(api_login))
@@ -497,6 +504,11 @@ async fn run_search(
         .to_request()
         .map_err(|e| (StatusCode::BAD_REQUEST, e))?;
     let index = state.env.index.clone();
+    let _slot = state
+        .search_slots
+        .acquire()
+        .await
+        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
     tokio::task::spawn_blocking(move || index.search(&request))
         .await
         .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
@@ -587,6 +599,54 @@ async fn case_viewer(
             Json(serde_json::json!({"error": "not allowed for your role"})),
         )
             .into_response()),
+    }
+}
+
+/// `/`: where each role starts (a liaison has nothing but their cases).
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match state.viewer(&headers).await {
+        Some(viewer) if auth::allowed(&viewer.role, auth::Action::Liaison) => {
+            Redirect::to("/cases").into_response()
+        }
+        _ => Redirect::to("/search").into_response(),
+    }
+}
+
+/// `/cases`: the case files handed to the signed-in liaison (all cases for reviewers and
+/// admins), each with its download link.
+async fn cases_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(viewer) = state.viewer(&headers).await else {
+        return Redirect::to("/login").into_response();
+    };
+    let only = if auth::allowed(&viewer.role, auth::Action::Liaison) {
+        Some(viewer.name.clone())
+    } else if auth::allowed(&viewer.role, auth::Action::Review) {
+        None
+    } else {
+        return (
+            StatusCode::FORBIDDEN,
+            Html(html::message_page(
+                &state.office,
+                "Không được phép",
+                "Vai trò của bạn không xem được hồ sơ vụ việc.",
+            )),
+        )
+            .into_response();
+    };
+    match state.env.store.cases(only.as_deref()).await {
+        Ok(cases) => Html(html::cases_page(&state.office, &viewer, &cases)).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "cases page failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html(html::message_page(
+                    &state.office,
+                    "Lỗi",
+                    "Không đọc được danh sách hồ sơ; xin thử lại.",
+                )),
+            )
+                .into_response()
+        }
     }
 }
 

@@ -13,7 +13,7 @@
 //! time is taken as Vietnam time (`+07:00`, Asia/Ho_Chi_Minh has no DST); an
 //! offset printed on the page (`GMT+7`, `+07:00`, `Z`) is kept.
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 
 use super::fold::fold;
 
@@ -21,7 +21,10 @@ use super::fold::fold;
 pub const VN_OFFSET_SECS: i32 = 7 * 3600;
 
 /// Longest input looked at (characters); dates sit at the start of short lines.
-const MAX_CHARS: usize = 300;
+pub(crate) const MAX_CHARS: usize = 300;
+
+/// Earliest year a relative date ("N năm trước") may land in.
+const MIN_YEAR: i32 = 1970;
 
 pub(crate) fn vn_offset() -> FixedOffset {
     FixedOffset::east_opt(VN_OFFSET_SECS).expect("+07:00 is a valid offset")
@@ -257,7 +260,6 @@ fn find_date(toks: &[Tok], fetched: NaiveDate) -> Option<DateHit> {
 }
 
 fn year_for(fetched: NaiveDate, m: u32, d: u32) -> Option<NaiveDate> {
-    use chrono::Datelike;
     let y = fetched.year();
     let this = ymd(y, m, d)?;
     if this <= fetched + Duration::days(1) {
@@ -415,7 +417,12 @@ fn relative(toks: &[Tok], fetched_at: DateTime<Utc>) -> Option<DateTime<FixedOff
                     "nam" | "year" | "years" => Duration::days(365 * n),
                     _ => continue,
                 };
-                return Some(local - d);
+                // "9999 năm trước" is no publication date
+                let back = local - d;
+                if back.year() >= MIN_YEAR {
+                    return Some(back);
+                }
+                continue;
             }
         }
         let days_back = match (word(t(i)), word(t(i + 1))) {
@@ -466,7 +473,7 @@ pub fn parse_vietnamese_date(s: &str, fetched_at: DateTime<Utc>) -> Option<DateT
 /// True when `s` is a short line that is essentially a date (optionally with
 /// a weekday, "Cập nhật", a category or a short name): such lines are not
 /// article text.
-pub(crate) fn is_date_line(s: &str, fetched_at: DateTime<Utc>) -> bool {
+pub fn is_date_line(s: &str, fetched_at: DateTime<Utc>) -> bool {
     let n = s.chars().count();
     if !(4..=90).contains(&n) {
         return false;
@@ -561,7 +568,7 @@ fn is_date_word(w: &str) -> bool {
 }
 
 /// Does the line announce an update ("Cập nhật", "Updated", "Modified")?
-pub(crate) fn is_update_line(s: &str) -> bool {
+pub fn is_update_line(s: &str) -> bool {
     let f = fold(s);
     f.contains("cap nhat")
         || f.contains("updated")
@@ -709,6 +716,48 @@ mod tests {
         #[test]
         fn never_panics_on_datey_strings(s in "[0-9/:\\-\\. ,|()+hgtGMTngàyháńm]{0,80}") {
             let _ = parse_vietnamese_date(&s, fetched());
+        }
+
+        #[test]
+        fn parsed_dates_are_plausible(s in "[0-9/:\\-\\. ,|()+hgtGMTZngàyháńmtrướcgiờphútnămquaôhôm]{0,60}") {
+            if let Some(d) = parse_vietnamese_date(&s, fetched()) {
+                proptest::prop_assert!((1969..=2101).contains(&d.year()), "{} from {:?}", d, s);
+            }
+            // a date line is always a parsable date
+            proptest::prop_assert!(!is_date_line(&s, fetched()) || parse_vietnamese_date(&s, fetched()).is_some());
+        }
+
+        #[test]
+        fn vietnamese_long_form_roundtrip(d in 1u32..=28, m in 1u32..=12, y in 1990i32..=2030, upper: bool) {
+            let s = format!("Ngày {d} tháng {m} năm {y}");
+            let s = if upper { s.to_uppercase() } else { s };
+            let got = parse_vietnamese_date(&s, fetched()).expect("parses");
+            let want = vn_offset().with_ymd_and_hms(y, m, d, 0, 0, 0).single().expect("valid");
+            proptest::prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn time_then_date_roundtrip(d in 1u32..=28, m in 1u32..=12, y in 2000i32..=2030, h in 0u32..=23, mi in 0u32..=59, sep in "[/.-]") {
+            let s = format!("{h:02}:{mi:02} ngày {d:02}{sep}{m:02}{sep}{y}");
+            let got = parse_vietnamese_date(&s, fetched()).expect("parses");
+            let want = vn_offset().with_ymd_and_hms(y, m, d, h, mi, 0).single().expect("valid");
+            proptest::prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn rfc3339_roundtrip(secs in 86_400i64..4_000_000_000, off_q in -48i32..=56) {
+            // any instant from 1970 to 2096 with any quarter-hour offset
+            let off = FixedOffset::east_opt(off_q * 900).expect("offset");
+            let dt = off.timestamp_opt(secs, 0).single().expect("valid");
+            let got = parse_vietnamese_date(&dt.to_rfc3339(), fetched()).expect("parses");
+            proptest::prop_assert_eq!(got, dt);
+            proptest::prop_assert_eq!(got.offset(), dt.offset());
+        }
+
+        #[test]
+        fn relative_hours_are_before_the_fetch(n in 0u32..=72) {
+            let got = parse_vietnamese_date(&format!("{n} giờ trước"), fetched()).expect("parses");
+            proptest::prop_assert_eq!(got, fetched() - Duration::hours(n as i64));
         }
 
         #[test]

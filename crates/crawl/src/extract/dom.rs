@@ -413,6 +413,37 @@ impl<'a> Dom<'a> {
         out
     }
 
+    /// The start of [`Dom::text_of`]: stops once `max_bytes` are collected
+    /// (for parsers that only look at the first few hundred characters).
+    pub(crate) fn text_prefix(&self, i: u32, max_bytes: usize) -> String {
+        let mut out = String::new();
+        let end = self.nodes[i as usize].end;
+        for j in i..end {
+            let n = &self.nodes[j as usize];
+            if n.tag == Tag::Text && n.flags & F_IGNORED == 0 {
+                // a huge text node is read in pieces (collapsing white space
+                // across a cut gives the same result as in one go)
+                let mut rest = n.text;
+                while !rest.is_empty() && out.len() < max_bytes {
+                    let mut cut = rest.len().min(256);
+                    while !rest.is_char_boundary(cut) {
+                        cut += 1;
+                    }
+                    push_collapsed(&mut out, &rest[..cut]);
+                    rest = &rest[cut..];
+                }
+                if out.len() >= max_bytes {
+                    break;
+                }
+            } else if n.tag == Tag::Br || (n.tag.is_block() && j != i) {
+                push_space(&mut out);
+            }
+        }
+        let trimmed = out.trim_end().len();
+        out.truncate(trimmed);
+        out
+    }
+
     /// Text of a subtree including ignored descendants (for <script>, <title>).
     pub(crate) fn raw_text(&self, i: u32) -> String {
         let mut out = String::new();

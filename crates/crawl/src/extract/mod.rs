@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! bytes ─► charset (BOM / HTTP header / <meta> / chardetng) + decode (charset.rs)
-//!       ─► nesting cap (nesting.rs) ─► html5ever parse (scraper)
+//!       ─► nesting cap, script/style bodies cut (prescan.rs) ─► html5ever parse (scraper)
 //!       ─► flat pre-order copy with class/id hints (dom.rs, hints.rs)
 //!       ─► metadata pass (meta.rs: <head>, JSON-LD, links, feeds)
 //!       ─► text statistics + title / headline element (title.rs)
@@ -22,17 +22,23 @@
 //! [`ExtractError::TooLarge`]; bodies over [`MAX_PARSE_BYTES`] are truncated to
 //! that size before decoding and parsing; element nesting deeper than
 //! [`MAX_NESTING`] is flattened before parsing (html5ever's scope checks are
-//! quadratic in depth).
+//! quadratic in depth), as are attributes beyond the 128th of a tag
+//! (duplicate checks, quadratic) and formatting elements (`<b>`, `<font>`...)
+//! beyond 6 left open at once (re-created in every block: unbounded
+//! amplification); script and style bodies are cut before parsing where
+//! that cannot change the tree (see `prescan.rs`).
 
 mod charset;
 mod content;
 pub mod dates;
 mod dom;
 mod fold;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hints;
 mod lang;
 mod meta;
-mod nesting;
+mod prescan;
 mod title;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -46,7 +52,7 @@ pub use dates::parse_vietnamese_date;
 pub const MAX_PARSE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Element nesting kept before parsing; deeper start tags are dropped.
-pub const MAX_NESTING: usize = nesting::MAX_DEPTH;
+pub const MAX_NESTING: usize = prescan::MAX_DEPTH;
 
 /// Bodies larger than this are refused outright (256 MiB).
 pub const MAX_INPUT_BYTES: usize = 256 * 1024 * 1024;
@@ -158,7 +164,7 @@ pub fn extract(input: &ExtractInput<'_>) -> Result<Extracted, ExtractError> {
     // the parse, and hrefs must keep their bytes).
     let enc = charset::sniff_encoding(body, input.content_type);
     let (html_text, _, _) = enc.decode(body);
-    let html_text = nesting::limit_depth(&html_text);
+    let html_text = prescan::prepare(&html_text);
     let html = scraper::Html::parse_document(&html_text);
     let dom = dom::Dom::build(&html);
     let meta = meta::collect(&dom, input.url, input.fetched_at);
@@ -290,8 +296,11 @@ fn time_element_date(
                 continue;
             }
         }
-        let Some(d) = value.or_else(|| parse_vietnamese_date(&an.dom.text_of(node), fetched_at))
-        else {
+        // (the parser reads MAX_CHARS characters: a bounded prefix will do)
+        let Some(d) = value.or_else(|| {
+            let text = an.dom.text_prefix(node, 4 * dates::MAX_CHARS + 8);
+            parse_vietnamese_date(&text, fetched_at)
+        }) else {
             continue;
         };
         let dist =
@@ -334,7 +343,7 @@ pub fn debug_explain(input: &ExtractInput<'_>) -> String {
     use std::fmt::Write;
     let body = &input.body[..input.body.len().min(MAX_PARSE_BYTES)];
     let (html_text, enc) = decode_html(body, input.content_type);
-    let html_text = nesting::limit_depth(&html_text);
+    let html_text = prescan::prepare(&html_text);
     let html = scraper::Html::parse_document(&html_text);
     let dom = dom::Dom::build(&html);
     let meta = meta::collect(&dom, input.url, input.fetched_at);

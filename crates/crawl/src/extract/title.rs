@@ -19,6 +19,9 @@ const SEPARATORS: [&str; 10] = [
     " | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » ", " ~ ", " / ",
 ];
 
+/// Separators kept at each end of a title by [`pieces`].
+const MAX_END_SEPARATORS: usize = 4;
+
 /// Byte ranges of separators in `s`, in order.
 fn separators(s: &str) -> Vec<(usize, usize)> {
     let mut v = Vec::new();
@@ -109,7 +112,12 @@ fn strip_pipe_tail(title: &str) -> String {
 /// Contiguous segment ranges of a title (`A - B - C` → `A - B - C`, `A - B`,
 /// `B - C`, `A`, `B`, `C`), longest first.
 fn pieces(title: &str) -> Vec<&str> {
-    let seps = separators(title);
+    let mut seps = separators(title);
+    // Site names sit at the ends: a title with dozens of separators (a tag
+    // list, hostile input) gives its first and last few, not O(n²) pieces.
+    if seps.len() > 2 * MAX_END_SEPARATORS {
+        seps.drain(MAX_END_SEPARATORS..seps.len() - MAX_END_SEPARATORS);
+    }
     let mut bounds = vec![(0usize, 0usize)];
     bounds.extend(seps.iter().copied());
     bounds.push((title.len(), title.len()));
@@ -160,14 +168,18 @@ pub(crate) fn find_element(an: &Analysis<'_, '_>, text: &str) -> Option<u32> {
         if an.tot_chars[i as usize] == want
             && node.el.is_some()
             && !matches!(node.tag, Tag::Html | Tag::Body | Tag::Document)
-            && fold_alnum(&dom.text_of(i)) == key
         {
-            if node.flags & F_IN_LINK == 0 && node.tag != Tag::A {
-                return Some(i);
+            if fold_alnum(&dom.text_of(i)) == key {
+                if node.flags & F_IN_LINK == 0 && node.tag != Tag::A {
+                    return Some(i);
+                }
+                if in_link.is_none() {
+                    in_link = Some(i);
+                }
             }
-            if in_link.is_none() {
-                in_link = Some(i);
-            }
+            // Either way the subtree is done: every element inside with the
+            // same count holds the same visible text, so the same folded key
+            // (and re-reading nested wrappers would cost O(depth × text)).
             i = node.end;
             continue;
         }
@@ -302,12 +314,15 @@ fn h1_like(an: &Analysis<'_, '_>, title: &str) -> Option<u32> {
     if key.is_empty() {
         return None;
     }
-    for (i, node) in an.dom.nodes.iter().enumerate() {
-        if node.tag == Tag::H1 && node.flags & F_IGNORED == 0 {
-            let k = fold_alnum(&an.dom.text_of(i as u32));
-            if !k.is_empty() && (k.contains(&key) || key.contains(&k)) {
-                return Some(i as u32);
-            }
+    // (bounded: headlines are short, and a page has a handful of <h1>s;
+    // nested <h1>s holding a whole page would cost O(count × page))
+    let h1s = an.dom.nodes.iter().enumerate().filter(|(i, node)| {
+        node.tag == Tag::H1 && node.flags & F_IGNORED == 0 && an.tot_chars[*i] <= 2000
+    });
+    for (i, _) in h1s.take(64) {
+        let k = fold_alnum(&an.dom.text_of(i as u32));
+        if !k.is_empty() && (k.contains(&key) || key.contains(&k)) {
+            return Some(i as u32);
         }
     }
     None
