@@ -121,6 +121,9 @@ pub struct SearchIndex {
     reset: bool,
 }
 
+/// Most threads one search uses (one per segment at most).
+const SEARCH_THREADS: usize = 4;
+
 /// Bump when the schema or the analysis changes: [`SearchIndex::open`] then starts an empty
 /// index (the old one cannot be read or would answer wrongly) and `diembao reindex` fills it.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -171,10 +174,17 @@ impl SearchIndex {
         self.reset
     }
 
-    fn from_index(index: Index, fields: Fields) -> Result<Self, IndexError> {
+    fn from_index(mut index: Index, fields: Fields) -> Result<Self, IndexError> {
         index
             .tokenizers()
             .register(analysis::VIETNAMESE, analysis::VietnameseTokenizer);
+        // A search reads its segments in parallel (a large index has a few big segments).
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(SEARCH_THREADS);
+        if threads > 1 {
+            index.set_multithread_executor(threads)?;
+        }
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)

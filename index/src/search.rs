@@ -537,9 +537,15 @@ impl SearchIndex {
             let weight = compiled
                 .query
                 .plan_weight(EnableScoring::enabled_from_searcher(searcher))?;
+            // Segment by segment, in parallel when the index has an executor of several
+            // threads.
+            let segments = searcher.segment_readers().iter().enumerate();
+            let results = self.index.search_executor().map(
+                |(ord, reader)| weight.top(reader, k).map(|r| (ord, r)),
+                segments,
+            )?;
             let (mut candidates, mut total) = (Vec::new(), 0);
-            for (ord, reader) in searcher.segment_readers().iter().enumerate() {
-                let (count, best) = weight.top(reader, k)?;
+            for (ord, (count, best)) in results {
                 total += count;
                 let ord = u32::try_from(ord).unwrap_or(u32::MAX);
                 candidates.extend(
@@ -592,6 +598,8 @@ impl SearchIndex {
             );
         }
         let prior = Term::from_field_text(self.fields.script, crate::ACCENTED);
+        // The candidates of each segment (sorted by segment, then document).
+        let mut groups = Vec::new();
         let mut from = 0;
         while from < candidates.len() {
             let segment = candidates[from].1.segment_ord;
@@ -599,42 +607,55 @@ impl SearchIndex {
                 .iter()
                 .position(|(_, a)| a.segment_ord != segment)
                 .map_or(candidates.len(), |n| from + n);
-            let group = &mut candidates[from..to];
+            let docs: Vec<DocId> = candidates[from..to].iter().map(|(_, a)| a.doc_id).collect();
+            groups.push((from, segment, docs));
             from = to;
-            let reader = searcher.segment_reader(segment);
-            let docs: Vec<DocId> = group.iter().map(|(_, a)| a.doc_id).collect();
-            let mut matched = Vec::with_capacity(guards.len());
-            for guard in &guards {
-                matched.push(guard.matching(reader, &docs)?);
-            }
-            let mut extra = vec![0.0f32; docs.len()];
-            for (bonus, phrase) in compiled.bonuses.iter().zip(&phrases) {
-                extra.fill(0.0);
-                match phrase {
-                    Some((weight, boost)) => {
-                        weight.add_scores(reader, &docs, *boost, &mut extra)?
-                    }
-                    None => {
-                        let postings = reader
-                            .inverted_index(self.fields.script)?
-                            .read_postings(&prior, IndexRecordOption::Basic)?;
-                        if let Some(mut postings) = postings {
-                            for (&doc, x) in docs.iter().zip(&mut extra) {
-                                if postings.doc() < doc {
-                                    postings.seek(doc);
-                                }
-                                if postings.doc() == doc {
-                                    *x = ACCENTED_DOC_PRIOR;
+        }
+        // Segment by segment, in parallel like the first pass.
+        let extras = self.index.search_executor().map(
+            |(from, segment, docs)| -> tantivy::Result<(usize, Vec<f32>)> {
+                let reader = searcher.segment_reader(segment);
+                let mut matched = Vec::with_capacity(guards.len());
+                for guard in &guards {
+                    matched.push(guard.matching(reader, &docs)?);
+                }
+                let mut total = vec![0.0f32; docs.len()];
+                let mut extra = vec![0.0f32; docs.len()];
+                for (bonus, phrase) in compiled.bonuses.iter().zip(&phrases) {
+                    extra.fill(0.0);
+                    match phrase {
+                        Some((weight, boost)) => {
+                            weight.add_scores(reader, &docs, *boost, &mut extra)?;
+                        }
+                        None => {
+                            let postings = reader
+                                .inverted_index(self.fields.script)?
+                                .read_postings(&prior, IndexRecordOption::Basic)?;
+                            if let Some(mut postings) = postings {
+                                for (&doc, x) in docs.iter().zip(&mut extra) {
+                                    if postings.doc() < doc {
+                                        postings.seek(doc);
+                                    }
+                                    if postings.doc() == doc {
+                                        *x = ACCENTED_DOC_PRIOR;
+                                    }
                                 }
                             }
                         }
                     }
-                }
-                for (i, ((score, _), x)) in group.iter_mut().zip(&extra).enumerate() {
-                    if *x != 0.0 && bonus.guards.iter().all(|&g| matched[g][i]) {
-                        *score += x;
+                    for (i, (t, x)) in total.iter_mut().zip(&extra).enumerate() {
+                        if *x != 0.0 && bonus.guards.iter().all(|&g| matched[g][i]) {
+                            *t += x;
+                        }
                     }
                 }
+                Ok((from, total))
+            },
+            groups.into_iter(),
+        )?;
+        for (from, total) in extras {
+            for ((score, _), x) in candidates[from..].iter_mut().zip(total) {
+                *score += x;
             }
         }
         Ok(())
@@ -1029,5 +1050,70 @@ mod tests {
         assert_eq!(weeks, [("2023-W10", 1), ("2023-W11", 1), ("2023-W12", 1)]);
         assert_eq!(results.facets.source.get("Báo Ninh Thuận"), Some(&3));
         assert_eq!(results.facets.kind.get("article"), Some(&3));
+    }
+
+    /// More matches than reranked candidates: the total counts them all, pages follow
+    /// one another, the words in order come first, facets and date order agree.
+    #[test]
+    fn many_matches_pages_and_totals() {
+        let mut docs: Vec<IndexDoc> = (0..600)
+            .map(|i| {
+                let text = if i % 7 == 0 {
+                    "Tin tức về an toàn thông tin mạng.".to_string()
+                } else {
+                    format!("Thông tin {i} về giao thông, an toàn là trên hết.")
+                };
+                doc(i, &format!("Bản tin {i}"), &text)
+            })
+            .collect();
+        for (i, d) in docs.iter_mut().enumerate() {
+            d.date = Utc
+                .with_ymd_and_hms(2023, 3, 1, 0, 0, 0)
+                .single()
+                .expect("date")
+                + chrono::Duration::hours(i as i64);
+        }
+        let index = index_of(&docs);
+        let page = |offset: usize, limit: usize| {
+            index
+                .search(&SearchRequest {
+                    query: "an toàn thông tin".into(),
+                    limit,
+                    offset,
+                    ..SearchRequest::default()
+                })
+                .expect("search")
+        };
+        let first = page(0, 20);
+        assert_eq!(first.total, 600);
+        // The 86 documents with the words in order and adjacent come first.
+        assert!(first.hits.iter().all(|h| h.id % 7 == 0), "{:?}", first.hits);
+        let second = page(20, 20);
+        let both = page(0, 40);
+        let ids = |r: &SearchResults| r.hits.iter().map(|h| h.id).collect::<Vec<_>>();
+        assert_eq!([ids(&first), ids(&second)].concat(), ids(&both));
+        assert_eq!(page(590, 20).hits.len(), 10);
+        let faceted = index
+            .search(&SearchRequest {
+                query: "an toàn thông tin".into(),
+                limit: 5,
+                facets: true,
+                ..SearchRequest::default()
+            })
+            .expect("search");
+        assert_eq!(faceted.total, 600);
+        assert_eq!(ids(&faceted), ids(&first)[..5]);
+        assert_eq!(faceted.facets.kind.get("article"), Some(&600));
+        let newest = index
+            .search(&SearchRequest {
+                query: "an toàn thông tin".into(),
+                limit: 3,
+                offset: 1,
+                sort: Sort::Date,
+                ..SearchRequest::default()
+            })
+            .expect("search");
+        assert_eq!(newest.total, 600);
+        assert_eq!(ids(&newest), [598, 597, 596]);
     }
 }
