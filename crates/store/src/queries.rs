@@ -539,12 +539,7 @@ impl Store {
 
     /// Records that the rules ran on a document and found nothing.
     pub async fn mark_tagged(&self, id: i64) -> Result<(), StoreError> {
-        documents::Entity::update_many()
-            .col_expr(documents::Column::TaggedAt, Expr::value(Utc::now()))
-            .filter(documents::Column::Id.eq(id))
-            .exec(self.db())
-            .await?;
-        Ok(())
+        mark_tagged_on(self.db(), id, Utc::now()).await
     }
 
     pub async fn count_unindexed(&self) -> Result<u64, StoreError> {
@@ -627,6 +622,20 @@ impl Store {
 }
 
 // ---------------------------------------------------------------- on a given connection
+
+/// Records when the rules last ran on a document, on a connection or transaction.
+pub async fn mark_tagged_on<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    documents::Entity::update_many()
+        .col_expr(documents::Column::TaggedAt, Expr::value(at))
+        .filter(documents::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
 
 /// [`Store::finish_url`] on a connection or transaction.
 pub async fn finish_url_on<C: ConnectionTrait>(
@@ -857,11 +866,7 @@ impl Store {
             Upsert::Unchanged => {}
             // A new document has no open matches; nothing found means nothing to record.
             Upsert::New if page.matches.is_empty() => {
-                documents::Entity::update_many()
-                    .col_expr(documents::Column::TaggedAt, Expr::value(Utc::now()))
-                    .filter(documents::Column::Id.eq(document_id))
-                    .exec(&txn)
-                    .await?;
+                mark_tagged_on(&txn, document_id, Utc::now()).await?;
             }
             Upsert::New | Upsert::Updated => {
                 candidate = crate::review::record_matches_on(

@@ -561,10 +561,6 @@ pub async fn record_matches_on<C: sea_orm::ConnectionTrait>(
             .await?;
     }
     let result = update_candidate(txn, document_id, found).await?;
-    crate::entity::documents::Entity::update_many()
-        .col_expr(crate::entity::documents::Column::TaggedAt, Expr::value(now))
-        .filter(crate::entity::documents::Column::Id.eq(document_id))
-        .exec(txn)
-        .await?;
+    crate::queries::mark_tagged_on(txn, document_id, now).await?;
     Ok(result)
 }
