@@ -119,7 +119,12 @@ pub struct SearchIndex {
     fields: Fields,
     writer: Mutex<Option<IndexWriter>>,
     reset: bool,
+    /// Searches in flight (each runs on one thread when they overlap).
+    searches: std::sync::atomic::AtomicUsize,
 }
+
+/// Segments of about one size merged into one (see [`SearchIndex::upsert`]'s writer).
+const MERGE_AT_SEGMENTS: usize = 4;
 
 /// Most threads one search uses (one per segment at most).
 const SEARCH_THREADS: usize = 4;
@@ -195,6 +200,7 @@ impl SearchIndex {
             fields,
             writer: Mutex::new(None),
             reset: false,
+            searches: Default::default(),
         })
     }
 
@@ -216,6 +222,12 @@ impl SearchIndex {
                         }
                         other => IndexError::Tantivy(other),
                     })?;
+            // Searches pay per segment (term lookups, cursors, facet counters), and staff
+            // search all day while the office adds a few hundred documents a week: merge
+            // as soon as four segments of a size are there (tantivy waits for eight).
+            let mut policy = tantivy::indexer::LogMergePolicy::default();
+            policy.set_min_num_segments(MERGE_AT_SEGMENTS);
+            writer.set_merge_policy(Box::new(policy));
             *guard = Some(writer);
         }
         match guard.as_mut() {
@@ -261,6 +273,24 @@ impl SearchIndex {
             writer.commit()?;
             Ok(())
         })?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Merges every segment into one and waits for it (after a bulk load: a search pays
+    /// per segment). Nothing to do for an index of one segment or none.
+    pub fn merge_all(&self) -> Result<(), IndexError> {
+        // Merges the policy started must end first: their segments would be gone from
+        // under ours. Closing the writer waits for them; the next write reopens it.
+        self.close_writer();
+        let segments = self.index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            self.with_writer(|writer| {
+                writer.merge(&segments).wait()?;
+                Ok(())
+            })?;
+            self.close_writer();
+        }
         self.reader.reload()?;
         Ok(())
     }

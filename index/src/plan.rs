@@ -15,8 +15,6 @@
 //! [`PlanQuery`] is a tantivy query, so every collector works on it (top documents by
 //! score or by date, count, aggregations for the facets).
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
 use std::ops::RangeInclusive;
 
 use tantivy::columnar::Column;
@@ -735,33 +733,38 @@ impl PlanWeight {
     }
 
     /// The number of live matches of the segment and the best `k` of them by score,
-    /// best first (ties: the lower document first).
-    pub(crate) fn top(
+    /// best first (ties: the lower document first). Every match is also handed to `each`
+    /// (in ascending order), so facets are counted in the same pass.
+    pub(crate) fn top_each(
         &self,
         reader: &SegmentReader,
         k: usize,
+        mut each: impl FnMut(DocId),
     ) -> tantivy::Result<(usize, Vec<(Score, DocId)>)> {
-        let mut heap: BinaryHeap<Reverse<Ranked>> = BinaryHeap::with_capacity(k + 1);
+        // Best first; ties: the lower document first.
+        let order =
+            |a: &(Score, DocId), b: &(Score, DocId)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        // Candidates gather in a buffer of 2k; when it fills, the best k are selected in
+        // linear time and the k-th score becomes the bar a later match must pass (amortised
+        // O(1) a match, where a heap costs O(log k) for each one that gets in).
+        let mut best: Vec<(Score, DocId)> = Vec::with_capacity(k.saturating_mul(2).min(1 << 16));
         let mut count = 0usize;
-        let mut threshold = Score::MIN;
+        let mut bar = Score::NEG_INFINITY;
         self.matches(reader, |doc, score| {
             count += 1;
+            each(doc);
             // Documents come in ascending order: an equal score never displaces.
-            if heap.len() < k || score > threshold {
-                heap.push(Reverse(Ranked { score, doc }));
-                if heap.len() > k {
-                    heap.pop();
-                }
-                if heap.len() == k {
-                    threshold = heap.peek().map_or(Score::MIN, |r| r.0.score);
+            if k > 0 && score > bar {
+                best.push((score, doc));
+                if best.len() >= k.saturating_mul(2) {
+                    best.select_nth_unstable_by(k - 1, order);
+                    best.truncate(k);
+                    bar = best[k - 1].0;
                 }
             }
         })?;
-        let mut best: Vec<(Score, DocId)> = heap
-            .into_iter()
-            .map(|Reverse(r)| (r.score, r.doc))
-            .collect();
-        best.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        best.sort_unstable_by(order);
+        best.truncate(k);
         Ok((count, best))
     }
 
@@ -868,35 +871,6 @@ impl Weight for PlanWeight {
                 }
             }
         })
-    }
-}
-
-/// A document and its score, ordered by score, then the lower document first.
-#[derive(Clone, Copy)]
-struct Ranked {
-    score: Score,
-    doc: DocId,
-}
-
-impl PartialEq for Ranked {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Ranked {}
-
-impl PartialOrd for Ranked {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Ranked {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.score
-            .total_cmp(&other.score)
-            .then_with(|| other.doc.cmp(&self.doc))
     }
 }
 
@@ -1199,7 +1173,7 @@ mod tests {
                 .expect("weight");
             let mut total = 0;
             for (ord, reader) in searcher.segment_readers().iter().enumerate() {
-                let (n, best) = weight.top(reader, 20).expect("top");
+                let (n, best) = weight.top_each(reader, 20, |_| {}).expect("top");
                 total += n;
                 for (score, doc) in best {
                     let address = DocAddress::new(ord as u32, doc);

@@ -26,10 +26,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tantivy::aggregation::AggregationCollector;
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::agg_result::{AggregationResult, AggregationResults, BucketResult};
-use tantivy::collector::{Count, TopDocs};
+
+use tantivy::Executor;
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::query::EnableScoring;
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, DocSet, Order, Searcher, TantivyDocument, Term};
@@ -521,31 +524,57 @@ impl SearchIndex {
         request: &SearchRequest,
         compiled: &Compiled,
         limit: usize,
+        executor: &Executor,
     ) -> Result<(Vec<(f32, DocAddress)>, Counted), IndexError> {
         let wanted = request.offset.saturating_add(limit);
         let k = wanted
             .saturating_mul(CANDIDATES_PER_HIT)
             .max(MIN_CANDIDATES);
-        let (mut candidates, counted) = if request.facets {
-            let top = TopDocs::with_limit(k).order_by_score();
-            let aggregations =
-                AggregationCollector::from_aggs(facet_aggregations()?, Default::default());
-            let (candidates, total, aggregated) =
-                searcher.search(&compiled.query, &(top, Count, aggregations))?;
-            (candidates, (total, Some(aggregated)))
-        } else {
+        let (mut candidates, counted) = {
             let weight = compiled
                 .query
                 .plan_weight(EnableScoring::enabled_from_searcher(searcher))?;
+            // The facets, when asked, are counted in the same pass over the matches.
+            let aggregations = if request.facets {
+                Some(AggregationCollector::from_aggs(
+                    facet_aggregations()?,
+                    Default::default(),
+                ))
+            } else {
+                None
+            };
             // Segment by segment, in parallel when the index has an executor of several
             // threads.
             let segments = searcher.segment_readers().iter().enumerate();
-            let results = self.index.search_executor().map(
-                |(ord, reader)| weight.top(reader, k).map(|r| (ord, r)),
+            let results = executor.map(
+                |(ord, reader)| {
+                    let segment = u32::try_from(ord).unwrap_or(u32::MAX);
+                    let mut facets = aggregations
+                        .as_ref()
+                        .map(|a| a.for_segment(segment, reader))
+                        .transpose()?;
+                    let mut block = Vec::with_capacity(FACET_BLOCK);
+                    let found = weight.top_each(reader, k, |doc| {
+                        if let Some(facets) = facets.as_mut() {
+                            block.push(doc);
+                            if block.len() == FACET_BLOCK {
+                                facets.collect_block(&block);
+                                block.clear();
+                            }
+                        }
+                    })?;
+                    let facets = facets.map(|mut facets| {
+                        facets.collect_block(&block);
+                        facets.harvest()
+                    });
+                    Ok((ord, found, facets))
+                },
                 segments,
             )?;
             let (mut candidates, mut total) = (Vec::new(), 0);
-            for (ord, (count, best)) in results {
+            let mut fruits = Vec::new();
+            for (ord, (count, best), facets) in results {
+                fruits.extend(facets);
                 total += count;
                 let ord = u32::try_from(ord).unwrap_or(u32::MAX);
                 candidates.extend(
@@ -558,9 +587,10 @@ impl SearchIndex {
                     .then_with(|| (x.segment_ord, x.doc_id).cmp(&(y.segment_ord, y.doc_id)))
             });
             candidates.truncate(k);
-            (candidates, (total, None))
+            let aggregated = aggregations.map(|a| a.merge_fruits(fruits)).transpose()?;
+            (candidates, (total, aggregated))
         };
-        self.add_bonuses(searcher, compiled, &mut candidates)?;
+        self.add_bonuses(searcher, compiled, &mut candidates, executor)?;
         candidates.sort_by(|(a, x), (b, y)| {
             b.total_cmp(a)
                 .then_with(|| (x.segment_ord, x.doc_id).cmp(&(y.segment_ord, y.doc_id)))
@@ -580,6 +610,7 @@ impl SearchIndex {
         searcher: &Searcher,
         compiled: &Compiled,
         candidates: &mut [(f32, DocAddress)],
+        executor: &Executor,
     ) -> Result<(), IndexError> {
         candidates.sort_by_key(|(_, a)| (a.segment_ord, a.doc_id));
         let scoring = EnableScoring::enabled_from_searcher(searcher);
@@ -612,7 +643,7 @@ impl SearchIndex {
             from = to;
         }
         // Segment by segment, in parallel like the first pass.
-        let extras = self.index.search_executor().map(
+        let extras = executor.map(
             |(from, segment, docs)| -> tantivy::Result<(usize, Vec<f32>)> {
                 let reader = searcher.segment_reader(segment);
                 let mut matched = Vec::with_capacity(guards.len());
@@ -665,12 +696,22 @@ impl SearchIndex {
     /// (when asked). Snippets are built for the returned hits only.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
         let fields = self.fields;
+        // One search alone reads its segments in parallel; searches that overlap (a busy
+        // server) each run on one thread: the cores are taken anyway, and handing
+        // segments between threads would only add switches.
+        let _running = Running::enter(&self.searches);
+        let single = Executor::single_thread();
+        let executor = if self.searches.load(Ordering::Relaxed) > 1 {
+            &single
+        } else {
+            self.index.search_executor()
+        };
         let searcher = self.reader.searcher();
         let expr = parse(&request.query)?;
         let compiled = self.compile(&searcher, request, &expr)?;
         let limit = request.limit.clamp(1, 1000);
         let (addresses, (total, aggregated)) = match request.sort {
-            Sort::Relevance => self.best_hits(&searcher, request, &compiled, limit)?,
+            Sort::Relevance => self.best_hits(&searcher, request, &compiled, limit, executor)?,
             Sort::Date => {
                 let page = TopDocs::with_limit(limit)
                     .and_offset(request.offset)
@@ -678,11 +719,20 @@ impl SearchIndex {
                 let (docs, total, aggregated) = if request.facets {
                     let aggregations =
                         AggregationCollector::from_aggs(facet_aggregations()?, Default::default());
-                    let (docs, total, aggregated) =
-                        searcher.search(&compiled.query, &(page, Count, aggregations))?;
+                    let (docs, total, aggregated) = searcher.search_with_executor(
+                        &compiled.query,
+                        &(page, Count, aggregations),
+                        executor,
+                        EnableScoring::disabled_from_searcher(&searcher),
+                    )?;
                     (docs, total, Some(aggregated))
                 } else {
-                    let (docs, total) = searcher.search(&compiled.query, &(page, Count))?;
+                    let (docs, total) = searcher.search_with_executor(
+                        &compiled.query,
+                        &(page, Count),
+                        executor,
+                        EnableScoring::disabled_from_searcher(&searcher),
+                    )?;
                     (docs, total, None)
                 };
                 let docs = docs
@@ -733,6 +783,25 @@ impl SearchIndex {
             hits,
             facets,
         })
+    }
+}
+
+/// Documents handed to the facet counters at a time.
+const FACET_BLOCK: usize = 64;
+
+/// Counts a search in flight for as long as it lives.
+struct Running<'a>(&'a AtomicUsize);
+
+impl<'a> Running<'a> {
+    fn enter(searches: &'a AtomicUsize) -> Self {
+        searches.fetch_add(1, Ordering::Relaxed);
+        Self(searches)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -17,7 +17,11 @@ use diembao_crawl::discover::{self, Listing};
 use diembao_crawl::extract::{ExtractInput, extract};
 use diembao_crawl::fetch::{FetchError, Fetched, Validators};
 use diembao_crawl::social;
-use diembao_store::{NewCapture, NewFetch, PageWrite, Upsert, UrlOutcome, url_state};
+use diembao_store::{
+    NewCapture, NewFetch, PageEnd, PageEndWritten, PageWrite, PageWritten, Upsert, UrlOutcome,
+    url_state,
+};
+use futures::{StreamExt, TryStreamExt};
 
 use crate::JobError;
 use crate::capture;
@@ -29,10 +33,117 @@ pub struct VisitSource {
     pub source_id: i64,
 }
 
-/// Fetch one page of the crawl frontier, extract it and store the document.
+/// Fetch a batch of crawl-frontier pages (ids, never bodies), extract them and store
+/// their documents. Batches amortise the queue's and the database's cost per page over
+/// [`PAGE_BATCH`] pages: one job, one transaction.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "FetchPageWire")]
 pub struct FetchPage {
-    pub url_id: i64,
+    pub url_ids: Vec<i64>,
+}
+
+/// [`FetchPage`] as stored, also in its older one-page form `{"url_id": N}` (jobs queued
+/// by an earlier version still run after an upgrade).
+#[derive(Deserialize)]
+struct FetchPageWire {
+    #[serde(default)]
+    url_ids: Vec<i64>,
+    #[serde(default)]
+    url_id: Option<i64>,
+}
+
+impl From<FetchPageWire> for FetchPage {
+    fn from(wire: FetchPageWire) -> Self {
+        let mut url_ids = wire.url_ids;
+        url_ids.extend(wire.url_id);
+        Self { url_ids }
+    }
+}
+
+/// Pages per [`FetchPage`] job.
+pub const PAGE_BATCH: usize = 32;
+
+/// Pages of one batch fetched and extracted at a time (the fetcher's per-host and
+/// global limits still apply across all of them).
+const PAGES_AT_ONCE: usize = 8;
+
+/// What became of one page of a batch, before it is written.
+enum Processed {
+    /// An article: its document, capture and matches.
+    Kept(Box<Kept>),
+    /// Fetched or tried, but nothing to store (skipped, failed, unchanged).
+    Ended(Box<Ended>),
+    /// A frontier URL that does not parse.
+    BadUrl { url_id: i64 },
+}
+
+struct Kept {
+    url_id: i64,
+    source_id: Option<i64>,
+    url: Url,
+    fetched: Fetched,
+    sha: String,
+    path: String,
+    document: NewDocument,
+    matches: Vec<(i64, diembao_store::NewMatch)>,
+}
+
+struct Ended {
+    url_id: i64,
+    source_id: Option<i64>,
+    url: Url,
+    result: Result<Fetched, FetchError>,
+    error: Option<String>,
+    state: &'static str,
+    reason: String,
+}
+
+impl Processed {
+    /// The rows this page leaves, borrowed from it.
+    fn end<'a>(&'a self, active_versions: &'a [i64]) -> PageEnd<'a> {
+        match self {
+            Self::BadUrl { url_id } => PageEnd::Finished {
+                fetch: None,
+                url_id: *url_id,
+                outcome: UrlOutcome {
+                    state: url_state::FAILED,
+                    reason: Some("bad_url"),
+                    ..Default::default()
+                },
+            },
+            Self::Ended(ended) => PageEnd::Finished {
+                fetch: Some(fetch_entry(
+                    ended.source_id,
+                    &ended.url,
+                    ended.result.as_ref(),
+                    ended.error.as_deref(),
+                )),
+                url_id: ended.url_id,
+                outcome: UrlOutcome {
+                    state: ended.state,
+                    reason: Some(&ended.reason),
+                    ..Default::default()
+                },
+            },
+            Self::Kept(kept) => PageEnd::Stored(PageWrite {
+                url_id: kept.url_id,
+                source_id: kept.source_id,
+                fetch: fetch_entry(kept.source_id, &kept.url, Ok(&kept.fetched), None),
+                capture: capture_row(&kept.fetched, &kept.sha, &kept.path),
+                document: &kept.document,
+                active_versions,
+                matches: &kept.matches,
+                outcome: UrlOutcome {
+                    state: url_state::DONE,
+                    reason: None,
+                    document_id: None,
+                    etag: kept.fetched.etag(),
+                    last_modified: kept.fetched.last_modified(),
+                    body_sha256: Some(&kept.sha),
+                },
+            }),
+        }
+    }
 }
 
 /// Counts of one crawl run.
@@ -141,7 +252,7 @@ pub async fn visit_source(job: VisitSource, env: Data<Env>) -> Result<(), BoxDyn
 
 /// The apalis handler for [`FetchPage`].
 pub async fn fetch_page(job: FetchPage, env: Data<Env>) -> Result<(), BoxDynError> {
-    env.fetch_page(job.url_id).await.map_err(boxed)
+    env.fetch_pages(&job.url_ids).await.map_err(boxed)
 }
 
 /// The fetch log entry of one fetch.
@@ -208,23 +319,6 @@ impl Env {
         if let Err(err) = self.store.log_fetch(entry).await {
             tracing::warn!(error = %err, "could not write the fetch log");
         }
-    }
-
-    /// Logs a page's fetch and sets its frontier URL's end state, in one transaction.
-    async fn finish_page(
-        &self,
-        url_id: i64,
-        source_id: Option<i64>,
-        url: &Url,
-        result: Result<&Fetched, &FetchError>,
-        outcome: UrlOutcome<'_>,
-    ) -> Result<(), JobError> {
-        let error = result.err().map(ToString::to_string);
-        let entry = fetch_entry(source_id, url, result, error.as_deref());
-        self.store
-            .finish_fetch(Some(entry), url_id, outcome)
-            .await?;
-        Ok(())
     }
 
     /// Fetches a listing (feed, sitemap, listing page) with conditional GET; `None` when
@@ -339,20 +433,15 @@ impl Env {
                     to_read.push(more_url);
                 }
             }
-            for entry in listing.entries {
-                let Ok(entry_url) = Url::parse(&entry.url) else {
-                    continue;
-                };
-                let canonical = canonicalize(&entry_url);
-                if let Some(id) = self
-                    .store
-                    .discover_url(&canonical, Some(source.id), 1)
-                    .await?
-                {
-                    self.queue.push_page(FetchPage { url_id: id }).await?;
-                    queued += 1;
-                }
-            }
+            let urls: Vec<String> = listing
+                .entries
+                .iter()
+                .filter_map(|entry| Url::parse(&entry.url).ok())
+                .map(|url| canonicalize(&url))
+                .collect();
+            let new = self.store.discover_urls(&urls, Some(source.id), 1).await?;
+            self.queue_pages(&new).await?;
+            queued += new.len();
             self.listing_read(listing_id, &fetched).await?;
         }
         Ok(queued)
@@ -520,38 +609,110 @@ impl Env {
         }
     }
 
-    /// Fetches, extracts and stores one frontier URL. Safe to run twice: whatever it
-    /// writes for a page it writes in one transaction, at the end.
+    /// Fetches, extracts and stores one frontier URL (a batch of one).
     pub async fn fetch_page(&self, url_id: i64) -> Result<(), JobError> {
-        let Some(row) = self.store.crawl_url(url_id).await? else {
-            return Ok(());
-        };
-        if row.state != url_state::PENDING {
+        self.fetch_pages(&[url_id]).await
+    }
+
+    /// Fetches and extracts a batch of frontier URLs, several at a time (the fetcher
+    /// keeps each host's politeness), then writes them all in one transaction. Safe to
+    /// run twice: a URL no longer pending is passed over, and nothing is written before
+    /// the end, so a crash leaves the batch to run again whole. One page that fails
+    /// (network, extraction, even its database write) ends alone; the rest are kept.
+    pub async fn fetch_pages(&self, url_ids: &[i64]) -> Result<(), JobError> {
+        let rows: Vec<_> = self
+            .store
+            .crawl_urls(url_ids)
+            .await?
+            .into_iter()
+            .filter(|row| row.state == url_state::PENDING)
+            .collect();
+        if rows.is_empty() {
             return Ok(());
         }
-        let Ok(url) = Url::parse(&row.url) else {
-            self.store
-                .finish_url(
-                    url_id,
-                    UrlOutcome {
-                        state: url_state::FAILED,
-                        reason: Some("bad_url"),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            return Ok(());
+        let mut sources = BTreeMap::new();
+        for id in rows.iter().filter_map(|row| row.source_id) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = sources.entry(id) {
+                slot.insert(self.store.source(id).await?);
+            }
+        }
+        let compiled = self.active_rules().await?;
+        let processed: Vec<Processed> = futures::stream::iter(rows)
+            .map(|row| {
+                let source = row
+                    .source_id
+                    .and_then(|id| sources.get(&id).cloned().flatten());
+                let compiled = &compiled;
+                async move { self.process_page(row, source, compiled).await }
+            })
+            .buffer_unordered(PAGES_AT_ONCE)
+            .try_collect()
+            .await?;
+        let ends: Vec<PageEnd<'_>> = processed
+            .iter()
+            .map(|page| page.end(&compiled.version_ids))
+            .collect();
+        let written = self.store.store_pages(&ends).await;
+        let mut failed = None;
+        for result in written {
+            match result {
+                PageEndWritten::Stored(written) => self.count_stored(written),
+                PageEndWritten::Finished => {}
+                PageEndWritten::Failed(err) => failed = Some(err),
+            }
+        }
+        self.stored.notify_one();
+        match failed {
+            // Its URL stays pending: the job's retry (or the scheduler's re-queue) tries
+            // it again; the pages written are passed over then.
+            Some(err) => Err(err.into()),
+            None => Ok(()),
+        }
+    }
+
+    fn count_stored(&self, written: PageWritten) {
+        let counter = match written.upsert {
+            Upsert::New => &self.counters.new,
+            Upsert::Updated => &self.counters.updated,
+            Upsert::Unchanged => &self.counters.unchanged,
         };
-        let source = match row.source_id {
-            Some(id) => self.store.source(id).await?,
-            None => None,
+        counter.fetch_add(1, Ordering::Relaxed);
+        if let Some((candidate, true)) = written.candidate {
+            tracing::info!(
+                candidate,
+                document = written.document_id,
+                "new violation candidate"
+            );
+        }
+    }
+
+    /// Fetches and extracts one page; decides what is to be written for it (nothing is
+    /// written here). Only a failure to keep its capture is an error.
+    async fn process_page(
+        &self,
+        row: diembao_store::CrawlUrl,
+        source: Option<diembao_store::Source>,
+        compiled: &crate::tagger::Compiled,
+    ) -> Result<Processed, JobError> {
+        let ended = |url: Url, result: Result<Fetched, FetchError>, state, reason: &str| {
+            Processed::Ended(Box::new(Ended {
+                url_id: row.id,
+                source_id: row.source_id,
+                url,
+                error: result.as_ref().err().map(ToString::to_string),
+                result,
+                state,
+                reason: reason.to_string(),
+            }))
+        };
+        let Ok(url) = Url::parse(&row.url) else {
+            return Ok(Processed::BadUrl { url_id: row.id });
         };
         let validators = Validators {
             etag: row.etag.clone(),
             last_modified: row.last_modified.clone(),
         };
-        let result = self.fetcher.fetch(&url, &validators).await;
-        let fetched = match &result {
+        let fetched = match self.fetcher.fetch(&url, &validators).await {
             Ok(fetched) => fetched,
             Err(err) => {
                 let (state, reason) = if matches!(err, FetchError::Robots) {
@@ -561,33 +722,14 @@ impl Env {
                     Counters::bump(&self.counters.failed, err.reason());
                     (url_state::FAILED, err.to_string())
                 };
-                let outcome = UrlOutcome {
-                    state,
-                    reason: Some(&reason),
-                    ..Default::default()
-                };
-                return self
-                    .finish_page(url_id, row.source_id, &url, Err(err), outcome)
-                    .await;
+                return Ok(ended(url, Err(err), state, &reason));
             }
         };
         self.counters.fetched.fetch_add(1, Ordering::Relaxed);
         let sha = capture::sha256_hex(&fetched.body);
-        let skipped = |reason| UrlOutcome {
-            state: url_state::SKIPPED,
-            reason: Some(reason),
-            ..Default::default()
-        };
         if fetched.not_modified || row.body_sha256.as_deref() == Some(sha.as_str()) {
             self.counters.unchanged.fetch_add(1, Ordering::Relaxed);
-            let outcome = UrlOutcome {
-                state: url_state::DONE,
-                reason: Some("unchanged"),
-                ..Default::default()
-            };
-            return self
-                .finish_page(url_id, row.source_id, &url, Ok(fetched), outcome)
-                .await;
+            return Ok(ended(url, Ok(fetched), url_state::DONE, "unchanged"));
         }
         let content_type = fetched
             .content_type
@@ -599,15 +741,7 @@ impl Env {
             || content_type.contains("xml");
         if !is_html {
             self.skip("content_type");
-            return self
-                .finish_page(
-                    url_id,
-                    row.source_id,
-                    &url,
-                    Ok(fetched),
-                    skipped("content_type"),
-                )
-                .await;
+            return Ok(ended(url, Ok(fetched), url_state::SKIPPED, "content_type"));
         }
         let input = ExtractInput {
             body: &fetched.body,
@@ -620,9 +754,7 @@ impl Env {
             Err(err) => {
                 self.skip("not_extractable");
                 let reason = err.to_string();
-                return self
-                    .finish_page(url_id, row.source_id, &url, Ok(fetched), skipped(&reason))
-                    .await;
+                return Ok(ended(url, Ok(fetched), url_state::SKIPPED, &reason));
             }
         };
         let source_kind = source.as_ref().and_then(|s| SourceKind::parse(&s.kind));
@@ -647,15 +779,7 @@ impl Env {
             || extracted.text.trim().is_empty()
         {
             self.skip("not_article");
-            return self
-                .finish_page(
-                    url_id,
-                    row.source_id,
-                    &url,
-                    Ok(fetched),
-                    skipped("not_article"),
-                )
-                .await;
+            return Ok(ended(url, Ok(fetched), url_state::SKIPPED, "not_article"));
         }
         // One document per canonical URL: rel=canonical on the same site names it; one on
         // another site marks a syndicated copy, stored under its own address.
@@ -699,49 +823,30 @@ impl Env {
             syndicated_from,
             engagement: None,
         };
-        // Tag before taking the write lock; the matches go in with the document.
-        let compiled = self.active_rules().await?;
-        let found = crate::tagger::evaluate_new(&compiled, &document);
+        // Tagged here, outside the write; the matches go in with the document.
+        let matches = crate::tagger::evaluate_new(compiled, &document);
         let path = capture::save_async(&self.data_dir, &sha, &fetched.body).await?;
-        let written = self
-            .store
-            .store_page(PageWrite {
-                url_id,
-                source_id: row.source_id,
-                fetch: fetch_entry(row.source_id, &url, Ok(fetched), None),
-                capture: capture_row(fetched, &sha, &path),
-                document: &document,
-                active_versions: &compiled.version_ids,
-                matches: &found,
-                outcome: UrlOutcome {
-                    state: url_state::DONE,
-                    reason: None,
-                    document_id: None,
-                    etag: fetched.etag(),
-                    last_modified: fetched.last_modified(),
-                    body_sha256: Some(&sha),
-                },
-            })
-            .await?;
-        match written.upsert {
-            Upsert::New => {
-                self.counters.new.fetch_add(1, Ordering::Relaxed);
-            }
-            Upsert::Updated => {
-                self.counters.updated.fetch_add(1, Ordering::Relaxed);
-            }
-            Upsert::Unchanged => {
-                self.counters.unchanged.fetch_add(1, Ordering::Relaxed);
-            }
+        Ok(Processed::Kept(Box::new(Kept {
+            url_id: row.id,
+            source_id: row.source_id,
+            url,
+            fetched,
+            sha,
+            path,
+            document,
+            matches,
+        })))
+    }
+
+    /// Queues fetch jobs for frontier URLs, [`PAGE_BATCH`] to a job.
+    pub async fn queue_pages(&self, url_ids: &[i64]) -> Result<(), JobError> {
+        for batch in url_ids.chunks(PAGE_BATCH) {
+            self.queue
+                .push_page(FetchPage {
+                    url_ids: batch.to_vec(),
+                })
+                .await?;
         }
-        if let Some((candidate, true)) = written.candidate {
-            tracing::info!(
-                candidate,
-                document = written.document_id,
-                "new violation candidate"
-            );
-        }
-        self.stored.notify_one();
         Ok(())
     }
 
@@ -762,9 +867,7 @@ impl Env {
         let after = Duration::from_secs(self.config.crawl.requeue_after_secs.max(1));
         let before = Utc::now() - chrono::Duration::from_std(after).unwrap_or_default();
         let stale = self.store.take_stale_pending(before, 10_000).await?;
-        for &url_id in &stale {
-            self.queue.push_page(FetchPage { url_id }).await?;
-        }
+        self.queue_pages(&stale).await?;
         if !stale.is_empty() {
             tracing::warn!(
                 count = stale.len(),
@@ -790,9 +893,8 @@ impl Env {
                     .await?;
             }
         }
-        for id in self.store.pending_url_ids().await? {
-            self.queue.push_page(FetchPage { url_id: id }).await?;
-        }
+        self.queue_pages(&self.store.pending_url_ids().await?)
+            .await?;
         let prefix = format!(
             "crawl-{}-{}",
             std::process::id(),
@@ -860,5 +962,24 @@ impl Env {
             tracing::warn!(error = %err, "candidate alerts failed; `run` retries them");
         }
         Ok(self.counters.summary())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FetchPage;
+
+    #[test]
+    fn a_page_job_reads_its_batch_and_the_older_one_page_form() {
+        let batch: FetchPage = serde_json::from_str(r#"{"url_ids":[3,4,5]}"#).expect("batch");
+        assert_eq!(batch.url_ids, [3, 4, 5]);
+        let older: FetchPage = serde_json::from_str(r#"{"url_id":7}"#).expect("older form");
+        assert_eq!(older.url_ids, [7]);
+        let written = serde_json::to_string(&FetchPage {
+            url_ids: vec![1, 2],
+        })
+        .expect("json");
+        assert_eq!(written, r#"{"url_ids":[1,2]}"#);
+        assert!(serde_json::from_str::<FetchPage>(r#"{"url_ids":"x"}"#).is_err());
     }
 }

@@ -39,7 +39,11 @@ pub struct Env {
 impl Env {
     pub async fn open(options: EnvOptions) -> Result<Self, JobError> {
         std::fs::create_dir_all(&options.data_dir)?;
-        let store = Store::connect(&options.database_url).await?;
+        let store = Store::connect_with(
+            &options.database_url,
+            options.config.database.max_connections,
+        )
+        .await?;
         let queue = Queue::open(&store, &options.database_url).await?;
         let index = SearchIndex::open(&options.data_dir.join("index"))?;
         if index.was_reset() {

@@ -113,7 +113,22 @@ impl Env {
             done += n;
             progress(done, total);
         }
+        self.merge_after_bulk(done).await?;
         Ok(done)
+    }
+
+    /// After a bulk load (`indexed` documents make at least half the index: a reindex, a
+    /// first large import) the index is merged into one segment, as searches pay per
+    /// segment. A small addition to a large index leaves the merge policy to it.
+    pub async fn merge_after_bulk(&self, indexed: u64) -> Result<(), JobError> {
+        let index = self.index.clone();
+        if indexed == 0 || indexed.saturating_mul(2) < index.num_docs() {
+            return Ok(());
+        }
+        tokio::task::spawn_blocking(move || index.merge_all())
+            .await
+            .map_err(|err| JobError::Other(err.to_string()))??;
+        Ok(())
     }
 
     async fn index_pending_once(&self) -> Result<u64, JobError> {

@@ -70,6 +70,7 @@ pub async fn ingest_jsonl(env: &Env, reader: impl BufRead) -> Result<IngestRepor
     }
     report.failed = report.errors.len() as u64;
     report.indexed = env.index_pending().await?;
+    env.merge_after_bulk(report.indexed).await?;
     Ok(report)
 }
 

@@ -3,8 +3,9 @@
 //! also when a worker is killed with -9 mid-run and started again.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::harness::{BIN, World, jsonl};
@@ -12,6 +13,11 @@ use crate::harness::{BIN, World, jsonl};
 const PAGES: usize = 5_000;
 const HOSTS: usize = 20;
 const WORKERS: usize = 4;
+
+/// The two scale-out tests each start six processes that want both cores: run together
+/// (and beside the rest of the suite) they only measure the machine's overload. One at
+/// a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Children killed when the test ends, however it ends.
 struct Processes(Vec<Child>);
@@ -45,22 +51,59 @@ fn wait_for_file(path: &Path) {
     }
 }
 
-fn spawn(world: &World, args: &[&str]) -> Child {
+/// Starts a diembao process whose log goes to `log` (shown when the test fails).
+fn spawn(world: &World, args: &[&str], log: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("open the process log");
     world
         .cmd()
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("spawn diembao")
 }
 
-fn worker(world: &World) -> Child {
+fn worker(world: &World, n: usize) -> Child {
     spawn(
         world,
         &["worker", "--queues", "sources,pages", "--concurrency", "8"],
+        &world.data_dir().join(format!("worker-{n}.log")),
     )
+}
+
+/// The last lines of every process log, for a failure message.
+fn log_tails(logs: &[PathBuf]) -> String {
+    let mut out = String::new();
+    for log in logs {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let errors: Vec<&str> = lines
+            .iter()
+            .filter(|l| l.contains("ERROR") || l.contains("WARN"))
+            .copied()
+            .collect();
+        out.push_str(&format!(
+            "\n--- {} ({} lines, {} warnings or errors; the last of them and the last lines)\n",
+            log.display(),
+            lines.len(),
+            errors.len()
+        ));
+        for line in errors.iter().rev().take(10).rev() {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push_str("…\n");
+        for line in lines.iter().rev().take(10).rev() {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn status(world: &World) -> serde_json::Value {
@@ -69,6 +112,9 @@ fn status(world: &World) -> serde_json::Value {
 }
 
 fn scale_out(kill_one: bool) {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let world = World::new();
     let dir = world.data_dir().to_path_buf();
     std::fs::write(
@@ -99,11 +145,14 @@ fn scale_out(kill_one: bool) {
     processes.0.push(spawn(
         &world,
         &["run", "--queues", "index", "--addr", "127.0.0.1:0"],
+        &dir.join("run.log"),
     ));
     let first_worker = processes.0.len();
-    for _ in 0..WORKERS {
-        processes.0.push(worker(&world));
+    for n in 0..WORKERS {
+        processes.0.push(worker(&world, n));
     }
+    let mut logs = vec![dir.join("run.log")];
+    logs.extend((0..WORKERS).map(|n| dir.join(format!("worker-{n}.log"))));
 
     let deadline = Instant::now() + Duration::from_secs(420);
     let mut killed = !kill_one;
@@ -116,7 +165,7 @@ fn scale_out(kill_one: bool) {
             victim.kill().expect("kill -9 a worker");
             let exit = victim.wait().expect("wait");
             assert!(!exit.success(), "the worker was meant to die");
-            processes.0[first_worker] = worker(&world);
+            processes.0[first_worker] = worker(&world, 0);
             killed = true;
             stored_when_killed = stored;
         }
@@ -131,7 +180,9 @@ fn scale_out(kill_one: bool) {
         }
         assert!(
             Instant::now() < deadline,
-            "not done in time (killed a worker: {kill_one}): {status}"
+            "not done in time (killed a worker: {kill_one}): {status}\nsources: {}\n{}",
+            String::from_utf8_lossy(&world.run(&["sources", "list", "--json"]).stdout),
+            log_tails(&logs)
         );
         std::thread::sleep(Duration::from_millis(500));
     }

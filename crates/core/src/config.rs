@@ -13,6 +13,25 @@ pub struct Config {
     pub digest: DigestConfig,
     pub alerts: AlertsConfig,
     pub web: WebConfig,
+    pub database: DatabaseConfig,
+}
+
+/// The database connection pool of each process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// Connections one process holds at most. On PostgreSQL every `run` and `worker`
+    /// process has a pool of its own, so processes × this must stay below the server's
+    /// `max_connections` (100 by default): 10 leaves room for nine processes.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+        }
+    }
 }
 
 /// Mail about new high-severity violation candidates, batched.
@@ -210,6 +229,15 @@ impl Config {
         if let Err(message) = config.digest.schedule() {
             let offset = text.find("send_at").unwrap_or(0);
             return Err(InputError::at_offset(text, offset, message));
+        }
+        if config.database.max_connections < 2 {
+            let offset = text.find("max_connections").unwrap_or(0);
+            return Err(InputError::at_offset(
+                text,
+                offset,
+                "`database.max_connections` must be at least 2 (the queue listens on one)"
+                    .to_string(),
+            ));
         }
         Ok(config)
     }

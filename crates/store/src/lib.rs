@@ -61,8 +61,14 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects and applies pending migrations.
+    /// Connects with the default pool size and applies pending migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, 10).await
+    }
+
+    /// Connects with at most `max_connections` connections (PostgreSQL; SQLite keeps
+    /// eight, its writes are serialised anyway) and applies pending migrations.
+    pub async fn connect_with(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let store = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -91,7 +97,7 @@ impl Store {
             }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections(max_connections.max(2))
                 .acquire_timeout(Duration::from_secs(30))
                 .connect(url)
                 .await?;

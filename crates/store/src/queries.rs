@@ -145,7 +145,7 @@ impl Store {
         active.last_error_at = Set(Some(now));
         active.last_error = Set(Some(error.chars().take(2000).collect()));
         active.consecutive_failures = Set(failures);
-        active.next_run_at = Set(Some(now + chrono::Duration::seconds(every)));
+        active.next_run_at = Set(Some(now + retry_after_failure(every, failures)));
         active.update(self.db()).await?;
         Ok(())
     }
@@ -188,6 +188,16 @@ impl Store {
     }
 }
 
+/// When a source that failed `failures` times in a row is visited again: one minute
+/// after the first failure, doubling with each further one, never later than its
+/// regular interval. A passing outage (a restart, a full connection pool) then costs
+/// minutes, not a whole interval, and a dead site is not hammered.
+pub fn retry_after_failure(every_secs: i64, failures: i32) -> chrono::Duration {
+    let doublings = failures.clamp(1, 20) - 1;
+    let backoff = 60_i64.saturating_mul(1_i64 << doublings);
+    chrono::Duration::seconds(Ord::min(backoff, Ord::max(every_secs, 1)))
+}
+
 /// Failures in a row after which a source raises an alert.
 pub const ALERT_AFTER_FAILURES: i32 = 3;
 
@@ -224,33 +234,72 @@ impl Store {
         source_id: Option<i64>,
         depth: i32,
     ) -> Result<Option<i64>, StoreError> {
-        let now = Utc::now();
-        let active = crawl_urls::ActiveModel {
-            url: Set(url.to_string()),
-            source_id: Set(source_id),
-            state: Set(url_state::PENDING.to_string()),
-            depth: Set(depth),
-            attempts: Set(0),
-            discovered_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        let result = crawl_urls::Entity::insert(active)
-            .on_conflict(
-                OnConflict::column(crawl_urls::Column::Url)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(self.db())
+        let new = self
+            .discover_urls(&[url.to_string()], source_id, depth)
             .await?;
-        if result == 0 {
-            return Ok(None);
+        Ok(new.first().copied())
+    }
+
+    /// Adds many URLs (one listing's entries) to the frontier in one transaction.
+    /// Returns the ids of those that were new, in the order given.
+    pub async fn discover_urls(
+        &self,
+        urls: &[String],
+        source_id: Option<i64>,
+        depth: i32,
+    ) -> Result<Vec<i64>, StoreError> {
+        if urls.is_empty() {
+            return Ok(Vec::new());
         }
-        let row = crawl_urls::Entity::find()
-            .filter(crawl_urls::Column::Url.eq(url))
-            .one(self.db())
-            .await?;
-        Ok(row.map(|r| r.id))
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await?;
+        let now = Utc::now();
+        let mut new = Vec::new();
+        for url in urls {
+            let active = crawl_urls::ActiveModel {
+                url: Set(url.clone()),
+                source_id: Set(source_id),
+                state: Set(url_state::PENDING.to_string()),
+                depth: Set(depth),
+                attempts: Set(0),
+                discovered_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            };
+            let inserted = crawl_urls::Entity::insert(active)
+                .on_conflict(
+                    OnConflict::column(crawl_urls::Column::Url)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+            if inserted == 0 {
+                continue;
+            }
+            let id: Option<i64> = crawl_urls::Entity::find()
+                .select_only()
+                .column(crawl_urls::Column::Id)
+                .filter(crawl_urls::Column::Url.eq(url.as_str()))
+                .into_tuple()
+                .one(&txn)
+                .await?;
+            new.extend(id);
+        }
+        txn.commit().await?;
+        Ok(new)
+    }
+
+    /// The frontier rows of `ids` (those that exist), in one query.
+    pub async fn crawl_urls(&self, ids: &[i64]) -> Result<Vec<CrawlUrl>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(crawl_urls::Entity::find()
+            .filter(crawl_urls::Column::Id.is_in(ids.iter().copied()))
+            .order_by_asc(crawl_urls::Column::Id)
+            .all(self.db())
+            .await?)
     }
 
     /// Marks a known URL pending again (a revisit); returns its id.
@@ -851,50 +900,143 @@ pub struct PageWritten {
     pub candidate: Option<(i64, bool)>,
 }
 
+/// The end of one page of a batch: a stored article, or only its fetch log entry and
+/// frontier state (skipped, failed, unchanged).
+#[derive(Debug)]
+pub enum PageEnd<'a> {
+    Stored(PageWrite<'a>),
+    Finished {
+        fetch: Option<NewFetch<'a>>,
+        url_id: i64,
+        outcome: UrlOutcome<'a>,
+    },
+}
+
+impl PageEnd<'_> {
+    fn url_id(&self) -> i64 {
+        match self {
+            Self::Stored(page) => page.url_id,
+            Self::Finished { url_id, .. } => *url_id,
+        }
+    }
+}
+
+/// What [`Store::store_pages`] did with one page.
+#[derive(Debug)]
+pub enum PageEndWritten {
+    Stored(PageWritten),
+    Finished,
+    /// This page could not be written (the others were); the error names it.
+    Failed(StoreError),
+}
+
 impl Store {
+    /// Writes a batch of pages in one transaction (group commit: one commit, one write
+    /// turn for the lot). Should the batch fail as a whole, each page is written again
+    /// in a transaction of its own, so one page the database refuses fails alone and
+    /// the others are kept.
+    pub async fn store_pages(&self, pages: &[PageEnd<'_>]) -> Vec<PageEndWritten> {
+        match self.store_pages_in_one(pages).await {
+            Ok(written) => written,
+            Err(err) => {
+                tracing::warn!(pages = pages.len(), error = %err, "batch write failed; writing its pages one by one");
+                let mut written = Vec::with_capacity(pages.len());
+                for page in pages {
+                    let result = self.store_pages_in_one(std::slice::from_ref(page)).await;
+                    written.push(match result {
+                        Ok(mut one) => one.pop().unwrap_or(PageEndWritten::Finished),
+                        Err(err) => {
+                            tracing::warn!(url_id = page.url_id(), error = %err, "page not written");
+                            PageEndWritten::Failed(err)
+                        }
+                    });
+                }
+                written
+            }
+        }
+    }
+
+    async fn store_pages_in_one(
+        &self,
+        pages: &[PageEnd<'_>],
+    ) -> Result<Vec<PageEndWritten>, StoreError> {
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await?;
+        let mut written = Vec::with_capacity(pages.len());
+        for page in pages {
+            written.push(match page {
+                PageEnd::Stored(page) => PageEndWritten::Stored(store_page_on(&txn, page).await?),
+                PageEnd::Finished {
+                    fetch,
+                    url_id,
+                    outcome,
+                } => {
+                    if let Some(fetch) = fetch {
+                        log_fetch_on(&txn, fetch.clone()).await?;
+                    }
+                    finish_url_on(&txn, *url_id, *outcome).await?;
+                    PageEndWritten::Finished
+                }
+            });
+        }
+        txn.commit().await?;
+        Ok(written)
+    }
+
     /// Writes a fetched page in one transaction (one commit instead of one per row): a
     /// crash leaves either all of it or none of it, and the job that fetched it runs again.
     pub async fn store_page(&self, page: PageWrite<'_>) -> Result<PageWritten, StoreError> {
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await?;
-        log_fetch_on(&txn, page.fetch).await?;
-        let capture_id = insert_capture_on(&txn, page.capture).await?;
-        let (document_id, upsert) =
-            upsert_document_on(&txn, page.document, page.source_id, Some(capture_id)).await?;
-        let mut candidate = None;
-        match upsert {
-            Upsert::Unchanged => {}
-            // A new document has no open matches; nothing found means nothing to record.
-            Upsert::New if page.matches.is_empty() => {
-                mark_tagged_on(&txn, document_id, Utc::now()).await?;
-            }
-            Upsert::New | Upsert::Updated => {
-                candidate = crate::review::record_matches_on(
-                    &txn,
-                    document_id,
-                    page.active_versions,
-                    page.matches,
-                )
-                .await?;
-            }
-        }
-        finish_url_on(
-            &txn,
-            page.url_id,
-            UrlOutcome {
-                document_id: Some(document_id),
-                ..page.outcome
-            },
-        )
-        .await?;
+        let written = store_page_on(&txn, &page).await?;
         txn.commit().await?;
-        Ok(PageWritten {
-            document_id,
-            upsert,
-            candidate,
-        })
+        Ok(written)
     }
+}
 
+/// The rows of one fetched article, written on `txn`.
+async fn store_page_on<C: ConnectionTrait>(
+    txn: &C,
+    page: &PageWrite<'_>,
+) -> Result<PageWritten, StoreError> {
+    log_fetch_on(txn, page.fetch.clone()).await?;
+    let capture_id = insert_capture_on(txn, page.capture.clone()).await?;
+    let (document_id, upsert) =
+        upsert_document_on(txn, page.document, page.source_id, Some(capture_id)).await?;
+    let mut candidate = None;
+    match upsert {
+        Upsert::Unchanged => {}
+        // A new document has no open matches; nothing found means nothing to record.
+        Upsert::New if page.matches.is_empty() => {
+            mark_tagged_on(txn, document_id, Utc::now()).await?;
+        }
+        Upsert::New | Upsert::Updated => {
+            candidate = crate::review::record_matches_on(
+                txn,
+                document_id,
+                page.active_versions,
+                page.matches,
+            )
+            .await?;
+        }
+    }
+    finish_url_on(
+        txn,
+        page.url_id,
+        UrlOutcome {
+            document_id: Some(document_id),
+            ..page.outcome
+        },
+    )
+    .await?;
+    Ok(PageWritten {
+        document_id,
+        upsert,
+        candidate,
+    })
+}
+
+impl Store {
     /// Logs a fetch and sets its frontier URL's end state, in one transaction.
     pub async fn finish_fetch(
         &self,
@@ -910,5 +1052,27 @@ impl Store {
         finish_url_on(&txn, url_id, outcome).await?;
         txn.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_after_failure;
+
+    #[test]
+    fn a_failed_source_is_retried_soon_then_less_often_never_later_than_its_interval() {
+        let hour = 3_600;
+        let secs = |failures| retry_after_failure(hour, failures).num_seconds();
+        assert_eq!(secs(1), 60);
+        assert_eq!(secs(2), 120);
+        assert_eq!(secs(3), 240);
+        assert_eq!(secs(6), 1_920);
+        assert_eq!(secs(7), hour, "capped at the interval");
+        assert_eq!(secs(i32::MAX), hour, "no overflow");
+        assert_eq!(
+            retry_after_failure(30, 1).num_seconds(),
+            30,
+            "short intervals stay"
+        );
     }
 }

@@ -911,11 +911,14 @@ pub(crate) async fn add_user(
         .await
         .map_err(internal)?
         .map_err(internal)?;
-    Ok(state
+    let user = state
         .env
         .store
         .upsert_user(form.name.trim(), &form.role, &hash, &viewer.name)
-        .await?)
+        .await?;
+    // A changed role or password applies to open sessions at once.
+    state.sessions.clear();
+    Ok(user)
 }
 
 pub(crate) fn user_json(user: &diembao_store::User) -> Value {

@@ -47,6 +47,50 @@ pub struct AppState {
     /// Searches run at once: one per core. The rest wait their turn (first come, first
     /// served) instead of all slowing each other down on the same cores.
     pub search_slots: Arc<tokio::sync::Semaphore>,
+    /// Sessions looked up in the last few seconds.
+    pub sessions: Arc<SessionCache>,
+}
+
+/// Sessions recently found valid, so that a burst of requests (a search page's API
+/// calls, a busy reviewer) costs one database lookup, not one each. An entry lives
+/// [`SessionCache::TTL`]: logging out or changing an account in this process clears
+/// the cache at once; a change made by another process (`diembao users add`) takes
+/// effect within the TTL.
+#[derive(Default)]
+pub struct SessionCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (Viewer, std::time::Instant)>>,
+}
+
+impl SessionCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(5);
+    const MAX_ENTRIES: usize = 10_000;
+
+    fn get(&self, token_hash: &str) -> Option<Viewer> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(token_hash)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(viewer, _)| viewer.clone())
+    }
+
+    fn put(&self, token_hash: String, viewer: Viewer) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+            if entries.len() >= Self::MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(token_hash, (viewer, std::time::Instant::now()));
+    }
+
+    /// Forgets every session (after a logout or a change to an account).
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
 }
 
 /// The signed-in user of a request.
@@ -67,6 +111,7 @@ pub fn router(env: Env, access: Access) -> Router {
         search_slots: Arc::new(tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, usize::from),
         )),
+        sessions: Arc::default(),
     };
     Router::new()
         .route("/", get(home))
@@ -124,12 +169,20 @@ impl AppState {
             }),
             Access::Sessions { .. } => {
                 let token = auth::session_token(headers)?;
-                match self.env.store.session(&auth::token_hash(&token)).await {
-                    Ok(Some((session, user))) => Some(Viewer {
-                        name: user.name,
-                        role: user.role,
-                        csrf: session.csrf,
-                    }),
+                let token_hash = auth::token_hash(&token);
+                if let Some(viewer) = self.sessions.get(&token_hash) {
+                    return Some(viewer);
+                }
+                match self.env.store.session(&token_hash).await {
+                    Ok(Some((session, user))) => {
+                        let viewer = Viewer {
+                            name: user.name,
+                            role: user.role,
+                            csrf: session.csrf,
+                        };
+                        self.sessions.put(token_hash, viewer.clone());
+                        Some(viewer)
+                    }
                     Ok(None) => None,
                     Err(err) => {
                         tracing::error!(error = %err, "session lookup failed");
@@ -366,6 +419,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
             .store
             .delete_session(&auth::token_hash(&token))
             .await;
+        state.sessions.clear();
     }
     (
         StatusCode::SEE_OTHER,
