@@ -23,19 +23,17 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use tantivy::aggregation::AggregationCollector;
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::agg_result::{AggregationResult, AggregationResults, BucketResult};
-
-use tantivy::Executor;
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::query::EnableScoring;
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, DocId, DocSet, Order, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, DocSet, Executor, Order, Searcher, TantivyDocument, Term};
 
 use crate::analysis::{QueryTerm, fold_term, query_terms};
 use crate::phrase::AltPhraseQuery;

@@ -105,3 +105,35 @@ fn search_syntax_errors_name_the_column() {
     assert!(stderr.contains("column 4"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn reindex_rebuilds_the_index_from_the_database_into_one_segment() {
+    let world = World::new();
+    let docs = shared().join("corpus/vi-search-dev/docs.jsonl");
+    world.ok(&["ingest", docs.to_str().expect("path")]);
+    let before = world.ok(&["search", "chuyen doi so", "--json"]);
+
+    let out = world.run(&["reindex"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("45 documents indexed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&world.ok(&["check", "--json"])).expect("json");
+    assert_eq!(status["stored"], 45, "{status}");
+    assert_eq!(status["indexed"], 45, "{status}");
+    // The same hits in the same order after the rebuild.
+    assert_eq!(world.ok(&["search", "chuyen doi so", "--json"]), before);
+    // A bulk rebuild ends merged into one segment (a search pays per segment).
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(world.data_dir().join("index/meta.json")).expect("meta.json"),
+    )
+    .expect("json");
+    assert_eq!(meta["segments"].as_array().map(Vec::len), Some(1), "{meta}");
+}
