@@ -824,7 +824,7 @@ impl Env {
             engagement: None,
         };
         // Tagged here, outside the write; the matches go in with the document.
-        let matches = crate::tagger::evaluate_new(compiled, &document);
+        let matches = crate::tagger::evaluate(compiled, &document);
         let path = capture::save_async(&self.data_dir, &sha, &fetched.body).await?;
         Ok(Processed::Kept(Box::new(Kept {
             url_id: row.id,

@@ -7,7 +7,7 @@ use chrono::Utc;
 use tokio::sync::RwLock;
 
 use diembao_core::rules::{DocFields, RuleSet, parse_rules};
-use diembao_store::{Document, NewMatch};
+use diembao_store::NewMatch;
 
 use crate::JobError;
 use crate::env::Env;
@@ -23,30 +23,10 @@ pub struct Compiled {
     pub sets: Vec<(i64, RuleSet)>,
 }
 
-/// The matches of compiled rule sets on one document, with the version that fired.
-pub fn evaluate(compiled: &Compiled, doc: &Document) -> Vec<(i64, NewMatch)> {
-    evaluate_fields(
-        compiled,
-        &DocFields {
-            title: &doc.title,
-            text: &doc.text,
-            source: doc.source_name.as_deref().unwrap_or(""),
-            url: &doc.url,
-        },
-    )
-}
-
-/// The matches on a document not stored yet (the crawler tags before it writes).
-pub fn evaluate_new(compiled: &Compiled, doc: &diembao_core::NewDocument) -> Vec<(i64, NewMatch)> {
-    evaluate_fields(
-        compiled,
-        &DocFields {
-            title: &doc.title,
-            text: &doc.text,
-            source: doc.source_name.as_deref().unwrap_or(""),
-            url: &doc.url,
-        },
-    )
+/// The matches of compiled rule sets on one document (stored or not yet), with the
+/// version that fired.
+pub fn evaluate<'a>(compiled: &Compiled, doc: impl Into<DocFields<'a>>) -> Vec<(i64, NewMatch)> {
+    evaluate_fields(compiled, &doc.into())
 }
 
 fn evaluate_fields(compiled: &Compiled, fields: &DocFields<'_>) -> Vec<(i64, NewMatch)> {

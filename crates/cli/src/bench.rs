@@ -95,21 +95,22 @@ const SYLLABLES: &[&str] = &[
     "không",
 ];
 
-/// A deterministic pseudo-random generator (no dependency, reproducible figures).
-struct Lcg(u64);
+/// A deterministic pseudo-random generator for the benches' generated data (no
+/// dependency, reproducible figures).
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
-    fn next(&mut self) -> usize {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) as usize
+        self.0 >> 33
     }
 
     fn words(&mut self, n: usize) -> String {
         (0..n)
-            .map(|_| SYLLABLES[self.next() % SYLLABLES.len()])
+            .map(|_| SYLLABLES[self.next() as usize % SYLLABLES.len()])
             .collect::<Vec<_>>()
             .join(" ")
     }

@@ -11,6 +11,8 @@ use serde::Serialize;
 
 use diembao_index::{IndexDoc, SearchIndex, SearchRequest};
 
+use crate::bench::Lcg;
+
 /// Common Vietnamese syllables, most frequent first (drawn with a Zipf-like law).
 const SYLLABLES: &[&str] = &[
     "và",
@@ -193,39 +195,27 @@ const SYLLABLES: &[&str] = &[
     "ngành",
 ];
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-
-    /// A Zipf-like draw over the syllable list.
-    fn syllable(&mut self) -> &'static str {
-        let u = (self.next() % 1_000_000) as f64 / 1_000_000.0;
-        let n = SYLLABLES.len() as f64;
-        let rank = ((n + 1.0).powf(u) - 1.0) as usize;
-        SYLLABLES[rank.min(SYLLABLES.len() - 1)]
-    }
+/// A Zipf-like draw over the syllable list.
+fn syllable(rng: &mut Lcg) -> &'static str {
+    let u = (rng.next() % 1_000_000) as f64 / 1_000_000.0;
+    let n = SYLLABLES.len() as f64;
+    let rank = ((n + 1.0).powf(u) - 1.0) as usize;
+    SYLLABLES[rank.min(SYLLABLES.len() - 1)]
 }
 
 /// The synthetic documents: ~90-word texts; one in ten an unaccented social-style post.
 pub fn generate(count: usize) -> Vec<IndexDoc> {
-    let mut rng = Rng(42);
+    let mut rng = Lcg(42);
     let start = Utc
         .with_ymd_and_hms(2023, 1, 1, 0, 0, 0)
         .single()
         .unwrap_or_else(Utc::now);
     (0..count)
         .map(|i| {
-            let title: Vec<&str> = (0..10).map(|_| rng.syllable()).collect();
+            let title: Vec<&str> = (0..10).map(|_| syllable(&mut rng)).collect();
             let mut text = String::new();
             for s in 0..6 {
-                let words: Vec<&str> = (0..15).map(|_| rng.syllable()).collect();
+                let words: Vec<&str> = (0..15).map(|_| syllable(&mut rng)).collect();
                 text.push_str(&words.join(" "));
                 text.push_str(if s == 5 { "." } else { ". " });
             }

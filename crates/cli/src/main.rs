@@ -1215,14 +1215,8 @@ async fn rules_command(cli: &Cli, config: Config, command: &RulesCommand) -> Res
                         continue;
                     }
                 };
-                let fields = diembao_core::rules::DocFields {
-                    title: &doc.title,
-                    text: &doc.text,
-                    source: doc.source_name.as_deref().unwrap_or(""),
-                    url: &doc.url,
-                };
                 let matches: Vec<serde_json::Value> = set
-                    .evaluate(&fields)
+                    .evaluate(&(&doc).into())
                     .into_iter()
                     .map(|m| serde_json::json!({"rule": m.rule, "category": m.category, "severity": m.severity.as_str(), "terms": m.terms}))
                     .collect();

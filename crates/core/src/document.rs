@@ -173,6 +173,18 @@ pub fn parse_ingest_line(
     })
 }
 
+impl<'a> From<&'a NewDocument> for crate::rules::DocFields<'a> {
+    /// The fields rules look at, of a document not stored yet.
+    fn from(doc: &'a NewDocument) -> Self {
+        Self {
+            title: &doc.title,
+            text: &doc.text,
+            source: doc.source_name.as_deref().unwrap_or(""),
+            url: &doc.url,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

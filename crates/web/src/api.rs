@@ -796,13 +796,7 @@ pub(crate) async fn test_rules(state: &AppState, toml: &str) -> Result<RuleTest,
     tokio::task::spawn_blocking(move || {
         let mut hits = Vec::new();
         for doc in &docs {
-            let fields = diembao_core::rules::DocFields {
-                title: &doc.title,
-                text: &doc.text,
-                source: doc.source_name.as_deref().unwrap_or(""),
-                url: &doc.url,
-            };
-            for m in set.evaluate(&fields) {
+            for m in set.evaluate(&doc.into()) {
                 hits.push(RuleTestHit {
                     document: doc.clone(),
                     rule: m.rule,

@@ -36,3 +36,15 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl<'a> From<&'a Model> for diembao_core::rules::DocFields<'a> {
+    /// The fields rules look at, of a stored document.
+    fn from(doc: &'a Model) -> Self {
+        Self {
+            title: &doc.title,
+            text: &doc.text,
+            source: doc.source_name.as_deref().unwrap_or(""),
+            url: &doc.url,
+        }
+    }
+}
