@@ -692,28 +692,35 @@ pub async fn finish_url_on<C: ConnectionTrait>(
     id: i64,
     outcome: UrlOutcome<'_>,
 ) -> Result<(), StoreError> {
-    let Some(row) = crawl_urls::Entity::find_by_id(id).one(db).await? else {
-        return Ok(());
-    };
-    let attempts = row.attempts + 1;
-    let mut active: crawl_urls::ActiveModel = row.into();
-    active.state = Set(outcome.state.to_string());
-    active.reason = Set(outcome.reason.map(str::to_string));
-    active.attempts = Set(attempts);
-    if outcome.document_id.is_some() {
-        active.document_id = Set(outcome.document_id);
+    // One statement: the attempt is counted in the database, the validators and the
+    // document set only when known (a missing row changes nothing).
+    let mut update = crawl_urls::Entity::update_many()
+        .col_expr(crawl_urls::Column::State, Expr::value(outcome.state))
+        .col_expr(
+            crawl_urls::Column::Reason,
+            Expr::value(outcome.reason.map(str::to_string)),
+        )
+        .col_expr(
+            crawl_urls::Column::Attempts,
+            Expr::col(crawl_urls::Column::Attempts).add(1),
+        )
+        .col_expr(crawl_urls::Column::UpdatedAt, Expr::value(Utc::now()));
+    if let Some(document_id) = outcome.document_id {
+        update = update.col_expr(crawl_urls::Column::DocumentId, Expr::value(document_id));
     }
     if let Some(etag) = outcome.etag {
-        active.etag = Set(Some(etag.to_string()));
+        update = update.col_expr(crawl_urls::Column::Etag, Expr::value(etag));
     }
     if let Some(last_modified) = outcome.last_modified {
-        active.last_modified = Set(Some(last_modified.to_string()));
+        update = update.col_expr(crawl_urls::Column::LastModified, Expr::value(last_modified));
     }
     if let Some(sha) = outcome.body_sha256 {
-        active.body_sha256 = Set(Some(sha.to_string()));
+        update = update.col_expr(crawl_urls::Column::BodySha256, Expr::value(sha));
     }
-    active.updated_at = Set(Utc::now());
-    active.update(db).await?;
+    update
+        .filter(crawl_urls::Column::Id.eq(id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -741,19 +748,36 @@ pub async fn log_fetch_on<C: ConnectionTrait>(
     db: &C,
     fetch: NewFetch<'_>,
 ) -> Result<(), StoreError> {
-    let active = fetch_log::ActiveModel {
-        source_id: Set(fetch.source_id),
-        url: Set(fetch.url.to_string()),
-        host: Set(fetch.host.to_string()),
-        status: Set(fetch.status.map(i32::from)),
-        bytes: Set(i64::try_from(fetch.bytes).unwrap_or(i64::MAX)),
-        duration_ms: Set(i64::try_from(fetch.duration_ms).unwrap_or(i64::MAX)),
-        outcome: Set(fetch.outcome.to_string()),
-        error: Set(fetch.error.map(|e| e.chars().take(2000).collect())),
-        fetched_at: Set(Utc::now()),
-        ..Default::default()
-    };
-    active.insert(db).await?;
+    log_fetches_on(db, [fetch]).await
+}
+
+/// Several fetch log entries in one statement.
+pub async fn log_fetches_on<'a, C: ConnectionTrait>(
+    db: &C,
+    fetches: impl IntoIterator<Item = NewFetch<'a>>,
+) -> Result<(), StoreError> {
+    let now = Utc::now();
+    let rows: Vec<fetch_log::ActiveModel> = fetches
+        .into_iter()
+        .map(|fetch| fetch_log::ActiveModel {
+            source_id: Set(fetch.source_id),
+            url: Set(fetch.url.to_string()),
+            host: Set(fetch.host.to_string()),
+            status: Set(fetch.status.map(i32::from)),
+            bytes: Set(i64::try_from(fetch.bytes).unwrap_or(i64::MAX)),
+            duration_ms: Set(i64::try_from(fetch.duration_ms).unwrap_or(i64::MAX)),
+            outcome: Set(fetch.outcome.to_string()),
+            error: Set(fetch.error.map(|e| e.chars().take(2000).collect())),
+            fetched_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    fetch_log::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -962,18 +986,24 @@ impl Store {
     ) -> Result<Vec<PageEndWritten>, StoreError> {
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await?;
+        // The batch's fetch log in one statement.
+        log_fetches_on(
+            &txn,
+            pages.iter().filter_map(|page| match page {
+                PageEnd::Stored(page) => Some(page.fetch.clone()),
+                PageEnd::Finished { fetch, .. } => fetch.clone(),
+            }),
+        )
+        .await?;
         let mut written = Vec::with_capacity(pages.len());
         for page in pages {
             written.push(match page {
-                PageEnd::Stored(page) => PageEndWritten::Stored(store_page_on(&txn, page).await?),
+                PageEnd::Stored(page) => {
+                    PageEndWritten::Stored(store_page_rows_on(&txn, page).await?)
+                }
                 PageEnd::Finished {
-                    fetch,
-                    url_id,
-                    outcome,
+                    url_id, outcome, ..
                 } => {
-                    if let Some(fetch) = fetch {
-                        log_fetch_on(&txn, fetch.clone()).await?;
-                    }
                     finish_url_on(&txn, *url_id, *outcome).await?;
                     PageEndWritten::Finished
                 }
@@ -1000,6 +1030,14 @@ async fn store_page_on<C: ConnectionTrait>(
     page: &PageWrite<'_>,
 ) -> Result<PageWritten, StoreError> {
     log_fetch_on(txn, page.fetch.clone()).await?;
+    store_page_rows_on(txn, page).await
+}
+
+/// [`store_page_on`] but the fetch log entry (a batch logs its fetches together).
+async fn store_page_rows_on<C: ConnectionTrait>(
+    txn: &C,
+    page: &PageWrite<'_>,
+) -> Result<PageWritten, StoreError> {
     let capture_id = insert_capture_on(txn, page.capture.clone()).await?;
     let (document_id, upsert) =
         upsert_document_on(txn, page.document, page.source_id, Some(capture_id)).await?;
