@@ -447,6 +447,10 @@ fn main() -> ExitCode {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Blocking work here is short: capture files synced, index commits, password
+        // hashes, searches. 32 threads keep the disk busy; tokio's default (512) lets a
+        // burst of captures start hundreds of threads, each keeping an allocator heap.
+        .max_blocking_threads(32)
         .build()
     {
         Ok(runtime) => runtime,

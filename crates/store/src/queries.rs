@@ -600,6 +600,9 @@ impl Store {
 
     /// Marks documents as indexed (after the index commit that holds them).
     pub async fn mark_indexed(&self, ids: &[i64], at: DateTime<Utc>) -> Result<(), StoreError> {
+        // In turn with the crawl's writes: SQLite's busy handler polls with growing
+        // sleeps, so a writer outside the turn can wait seconds behind a busy crawl.
+        let _turn = self.write_turn().await;
         for chunk in ids.chunks(500) {
             documents::Entity::update_many()
                 .col_expr(documents::Column::IndexedAt, Expr::value(at))
