@@ -279,6 +279,14 @@ fn scan_attrs(s: &str, mut i: usize) -> TagEnd {
     let mut excess_attrs = None;
     let type_value =
         |v: &[u8]| v.contains(&b'&') || v.windows(4).any(|w| w.eq_ignore_ascii_case(b"json"));
+    // The tag ends with the `>` at `i`.
+    let closed = |i: usize, self_closing, json_type, excess_attrs| TagEnd {
+        end: i + 1,
+        self_closing,
+        json_type,
+        excess_attrs,
+        eof: false,
+    };
     while i < b.len() {
         let c = b[i];
         match st {
@@ -286,13 +294,7 @@ fn scan_attrs(s: &str, mut i: usize) -> TagEnd {
                 _ if is_space(c) => {}
                 b'/' => st = SelfClosing,
                 b'>' => {
-                    return TagEnd {
-                        end: i + 1,
-                        self_closing: false,
-                        json_type,
-                        excess_attrs,
-                        eof: false,
-                    };
+                    return closed(i, false, json_type, excess_attrs);
                 }
                 _ => {
                     st = Name;
@@ -315,21 +317,12 @@ fn scan_attrs(s: &str, mut i: usize) -> TagEnd {
                 b'/' => st = SelfClosing,
                 b'=' => st = BeforeValue,
                 b'>' => {
-                    return TagEnd {
-                        end: i + 1,
-                        self_closing: false,
-                        json_type,
-                        excess_attrs,
-                        eof: false,
-                    };
+                    return closed(i, false, json_type, excess_attrs);
                 }
                 _ => {
-                    st = Name;
-                    name_start = i;
-                    attrs += 1;
-                    if attrs == MAX_ATTRS + 1 {
-                        excess_attrs = Some(i);
-                    }
+                    // The next attribute's name: it starts as in BeforeName.
+                    st = BeforeName;
+                    continue; // reconsume
                 }
             },
             BeforeValue => match c {
@@ -345,13 +338,7 @@ fn scan_attrs(s: &str, mut i: usize) -> TagEnd {
                     st = AfterQuoted;
                 }
                 b'>' => {
-                    return TagEnd {
-                        end: i + 1,
-                        self_closing: false,
-                        json_type,
-                        excess_attrs,
-                        eof: false,
-                    };
+                    return closed(i, false, json_type, excess_attrs);
                 }
                 _ => {
                     st = Unquoted;
@@ -364,13 +351,7 @@ fn scan_attrs(s: &str, mut i: usize) -> TagEnd {
                         json_type = true;
                     }
                     if c == b'>' {
-                        return TagEnd {
-                            end: i + 1,
-                            self_closing: false,
-                            json_type,
-                            excess_attrs,
-                            eof: false,
-                        };
+                        return closed(i, false, json_type, excess_attrs);
                     }
                     st = BeforeName;
                 }
@@ -379,13 +360,7 @@ fn scan_attrs(s: &str, mut i: usize) -> TagEnd {
                 _ if is_space(c) => st = BeforeName,
                 b'/' => st = SelfClosing,
                 b'>' => {
-                    return TagEnd {
-                        end: i + 1,
-                        self_closing: false,
-                        json_type,
-                        excess_attrs,
-                        eof: false,
-                    };
+                    return closed(i, false, json_type, excess_attrs);
                 }
                 _ => {
                     st = BeforeName;
@@ -394,13 +369,7 @@ fn scan_attrs(s: &str, mut i: usize) -> TagEnd {
             },
             SelfClosing => {
                 if c == b'>' {
-                    return TagEnd {
-                        end: i + 1,
-                        self_closing: true,
-                        json_type,
-                        excess_attrs,
-                        eof: false,
-                    };
+                    return closed(i, true, json_type, excess_attrs);
                 }
                 st = BeforeName;
                 continue; // reconsume
