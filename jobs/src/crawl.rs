@@ -609,11 +609,6 @@ impl Env {
         }
     }
 
-    /// Fetches, extracts and stores one frontier URL (a batch of one).
-    pub async fn fetch_page(&self, url_id: i64) -> Result<(), JobError> {
-        self.fetch_pages(&[url_id]).await
-    }
-
     /// Fetches and extracts a batch of frontier URLs, several at a time (the fetcher
     /// keeps each host's politeness), then writes them all in one transaction. Safe to
     /// run twice: a URL no longer pending is passed over, and nothing is written before
@@ -653,15 +648,20 @@ impl Env {
             .map(|page| page.end(&compiled.version_ids))
             .collect();
         let written = self.store.store_pages(&ends).await;
-        let mut failed = None;
+        let (mut failed, mut stored) = (None, false);
         for result in written {
             match result {
-                PageEndWritten::Stored(written) => self.count_stored(written),
+                PageEndWritten::Stored(written) => {
+                    self.count_stored(written);
+                    stored = true;
+                }
                 PageEndWritten::Finished => {}
                 PageEndWritten::Failed(err) => failed = Some(err),
             }
         }
-        self.stored.notify_one();
+        if stored {
+            self.stored.notify_one();
+        }
         match failed {
             // Its URL stays pending: the job's retry (or the scheduler's re-queue) tries
             // it again; the pages written are passed over then.
@@ -677,13 +677,7 @@ impl Env {
             Upsert::Unchanged => &self.counters.unchanged,
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        if let Some((candidate, true)) = written.candidate {
-            tracing::info!(
-                candidate,
-                document = written.document_id,
-                "new violation candidate"
-            );
-        }
+        crate::tagger::log_opened(written.candidate, written.document_id);
     }
 
     /// Fetches and extracts one page; decides what is to be written for it (nothing is

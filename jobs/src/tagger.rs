@@ -29,6 +29,14 @@ pub fn evaluate<'a>(compiled: &Compiled, doc: impl Into<DocFields<'a>>) -> Vec<(
     evaluate_fields(compiled, &doc.into())
 }
 
+/// Logs a candidate the write just opened (after its commit: a rolled-back batch that
+/// is written again would otherwise log it twice).
+pub(crate) fn log_opened(candidate: Option<(i64, bool)>, document_id: i64) {
+    if let Some((candidate, true)) = candidate {
+        tracing::info!(candidate, document = document_id, "new violation candidate");
+    }
+}
+
 fn evaluate_fields(compiled: &Compiled, fields: &DocFields<'_>) -> Vec<(i64, NewMatch)> {
     let mut found = Vec::new();
     for (version_id, set) in &compiled.sets {
@@ -119,15 +127,7 @@ impl Env {
             self.store.mark_unindexed(&[document_id]).await?;
             self.stored.notify_one();
         }
-        if let Some((id, opened)) = candidate
-            && opened
-        {
-            tracing::info!(
-                candidate = id,
-                document = document_id,
-                "new violation candidate"
-            );
-        }
+        log_opened(candidate, document_id);
         Ok(candidate.map(|(id, _)| id))
     }
 

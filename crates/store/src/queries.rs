@@ -314,10 +314,6 @@ impl Store {
         Ok(Some(row.id))
     }
 
-    pub async fn crawl_url(&self, id: i64) -> Result<Option<CrawlUrl>, StoreError> {
-        Ok(crawl_urls::Entity::find_by_id(id).one(self.db()).await?)
-    }
-
     pub async fn crawl_url_by_url(&self, url: &str) -> Result<Option<CrawlUrl>, StoreError> {
         Ok(crawl_urls::Entity::find()
             .filter(crawl_urls::Column::Url.eq(url))
@@ -918,7 +914,7 @@ pub struct PageWrite<'a> {
     pub outcome: UrlOutcome<'a>,
 }
 
-/// What [`Store::store_page`] did.
+/// What [`Store::store_pages`] did with a stored article.
 #[derive(Debug, Clone, Copy)]
 pub struct PageWritten {
     pub document_id: i64,
@@ -1015,28 +1011,10 @@ impl Store {
         txn.commit().await?;
         Ok(written)
     }
-
-    /// Writes a fetched page in one transaction (one commit instead of one per row): a
-    /// crash leaves either all of it or none of it, and the job that fetched it runs again.
-    pub async fn store_page(&self, page: PageWrite<'_>) -> Result<PageWritten, StoreError> {
-        let _turn = self.write_turn().await;
-        let txn = self.begin_write().await?;
-        let written = store_page_on(&txn, &page).await?;
-        txn.commit().await?;
-        Ok(written)
-    }
 }
 
-/// The rows of one fetched article, written on `txn`.
-async fn store_page_on<C: ConnectionTrait>(
-    txn: &C,
-    page: &PageWrite<'_>,
-) -> Result<PageWritten, StoreError> {
-    log_fetch_on(txn, page.fetch.clone()).await?;
-    store_page_rows_on(txn, page).await
-}
-
-/// [`store_page_on`] but the fetch log entry (a batch logs its fetches together).
+/// The rows of one fetched article but its fetch log entry (a batch logs its fetches
+/// together), written on `txn`.
 async fn store_page_rows_on<C: ConnectionTrait>(
     txn: &C,
     page: &PageWrite<'_>,
@@ -1075,25 +1053,6 @@ async fn store_page_rows_on<C: ConnectionTrait>(
         upsert,
         candidate,
     })
-}
-
-impl Store {
-    /// Logs a fetch and sets its frontier URL's end state, in one transaction.
-    pub async fn finish_fetch(
-        &self,
-        fetch: Option<NewFetch<'_>>,
-        url_id: i64,
-        outcome: UrlOutcome<'_>,
-    ) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
-        let txn = self.begin_write().await?;
-        if let Some(fetch) = fetch {
-            log_fetch_on(&txn, fetch).await?;
-        }
-        finish_url_on(&txn, url_id, outcome).await?;
-        txn.commit().await?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]
