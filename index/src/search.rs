@@ -565,19 +565,18 @@ impl SearchIndex {
                         facets.collect_block(&block);
                         facets.harvest()
                     });
-                    Ok((ord, found, facets))
+                    Ok((segment, found, facets))
                 },
                 segments,
             )?;
             let (mut candidates, mut total) = (Vec::new(), 0);
             let mut fruits = Vec::new();
-            for (ord, (count, best), facets) in results {
+            for (segment, (count, best), facets) in results {
                 fruits.extend(facets);
                 total += count;
-                let ord = u32::try_from(ord).unwrap_or(u32::MAX);
                 candidates.extend(
                     best.into_iter()
-                        .map(|(score, doc)| (score, DocAddress::new(ord, doc))),
+                        .map(|(score, doc)| (score, DocAddress::new(segment, doc))),
                 );
             }
             candidates.sort_by(|(a, x), (b, y)| {
