@@ -142,8 +142,39 @@ fn is_number(piece: &str) -> bool {
         .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
 }
 
-/// `(exact, folded, unaccented)` of one piece of a token.
+/// `(exact, folded, unaccented)` of one piece of a token. Texts repeat a few thousand
+/// syllables over and over, so each thread remembers the keys of the pieces it has met
+/// (up to [`KEY_CACHE_SIZE`], then it starts again): indexing and snippets mostly look
+/// their keys up instead of working them out again.
 fn keys(piece: &str) -> (String, String, bool) {
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<Box<str>, (String, String, bool)>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if piece.len() > MAX_CACHED_PIECE {
+        return compute_keys(piece);
+    }
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(found) = cache.get(piece) {
+            return found.clone();
+        }
+        let computed = compute_keys(piece);
+        if cache.len() >= KEY_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(piece.into(), computed.clone());
+        computed
+    })
+}
+
+/// Pieces a thread keeps the keys of at most (a few MB).
+const KEY_CACHE_SIZE: usize = 50_000;
+
+/// Longer pieces (URLs, run-together words) are rare and not worth keeping.
+const MAX_CACHED_PIECE: usize = 32;
+
+fn compute_keys(piece: &str) -> (String, String, bool) {
     if piece
         .bytes()
         .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')

@@ -225,7 +225,7 @@ impl Env {
                 }
                 (Some(_), Some(capture)) => {
                     let path = self.data_dir.join(&capture.path);
-                    let payload = std::fs::read(&path).map_err(|e| {
+                    let payload = self.read_capture(capture).await.map_err(|e| {
                         other(format!(
                             "candidate {}: capture file {}: {e}; cannot export the evidence",
                             ev.candidate.id,

@@ -21,7 +21,7 @@ use diembao_store::{
     NewCapture, NewFetch, PageEnd, PageEndWritten, PageWrite, PageWritten, Upsert, UrlOutcome,
     url_state,
 };
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 
 use crate::JobError;
 use crate::capture;
@@ -83,7 +83,9 @@ struct Kept {
     url: Url,
     fetched: Fetched,
     sha: String,
+    /// Where the capture is kept (filled in by [`Env::keep_captures`]).
     path: String,
+    pack_offset: Option<u64>,
     document: NewDocument,
     matches: Vec<(i64, diembao_store::NewMatch)>,
 }
@@ -129,7 +131,7 @@ impl Processed {
                 url_id: kept.url_id,
                 source_id: kept.source_id,
                 fetch: fetch_entry(kept.source_id, &kept.url, Ok(&kept.fetched), None),
-                capture: capture_row(&kept.fetched, &kept.sha, &kept.path),
+                capture: capture_row(&kept.fetched, &kept.sha, &kept.path, kept.pack_offset),
                 document: &kept.document,
                 active_versions,
                 matches: &kept.matches,
@@ -284,7 +286,12 @@ fn fetch_entry<'a>(
 }
 
 /// The `raw_captures` row of a response kept at `path`.
-fn capture_row<'a>(fetched: &'a Fetched, sha: &'a str, path: &'a str) -> NewCapture<'a> {
+fn capture_row<'a>(
+    fetched: &'a Fetched,
+    sha: &'a str,
+    path: &'a str,
+    pack_offset: Option<u64>,
+) -> NewCapture<'a> {
     let headers = serde_json::Value::Object(
         fetched
             .headers
@@ -300,6 +307,7 @@ fn capture_row<'a>(fetched: &'a Fetched, sha: &'a str, path: &'a str) -> NewCapt
         sha256: sha,
         size: fetched.body.len(),
         path,
+        pack_offset,
         captured_at: fetched.fetched_at,
     }
 }
@@ -509,7 +517,7 @@ impl Env {
         let path = capture::save_async(&self.data_dir, sha, &fetched.body).await?;
         Ok(self
             .store
-            .insert_capture(capture_row(fetched, sha, &path))
+            .insert_capture(capture_row(fetched, sha, &path, None))
             .await?)
     }
 
@@ -632,7 +640,7 @@ impl Env {
             }
         }
         let compiled = self.active_rules().await?;
-        let processed: Vec<Processed> = futures::stream::iter(rows)
+        let mut processed: Vec<Processed> = futures::stream::iter(rows)
             .map(|row| {
                 let source = row
                     .source_id
@@ -641,8 +649,9 @@ impl Env {
                 async move { self.process_page(row, source, compiled).await }
             })
             .buffer_unordered(PAGES_AT_ONCE)
-            .try_collect()
-            .await?;
+            .collect()
+            .await;
+        self.keep_captures(&mut processed).await?;
         let ends: Vec<PageEnd<'_>> = processed
             .iter()
             .map(|page| page.end(&compiled.version_ids))
@@ -680,14 +689,48 @@ impl Env {
         crate::tagger::log_opened(written.candidate, written.document_id);
     }
 
+    /// Keeps the raw bytes of a batch's articles in one pack file, synced, before their
+    /// rows are written (a row never names bytes that are not on disk).
+    async fn keep_captures(&self, processed: &mut [Processed]) -> Result<(), JobError> {
+        let bodies: Vec<(String, Vec<u8>)> = processed
+            .iter()
+            .filter_map(|page| match page {
+                Processed::Kept(kept) => Some((kept.sha.clone(), kept.fetched.body.clone())),
+                _ => None,
+            })
+            .collect();
+        if bodies.is_empty() {
+            return Ok(());
+        }
+        let dir = self.data_dir.clone();
+        let pack = tokio::task::spawn_blocking(move || {
+            let bodies: Vec<(&str, &[u8])> = bodies
+                .iter()
+                .map(|(sha, body)| (sha.as_str(), body.as_slice()))
+                .collect();
+            capture::save_pack(&dir, &bodies)
+        })
+        .await
+        .map_err(|err| JobError::Other(err.to_string()))??;
+        let kept = processed.iter_mut().filter_map(|page| match page {
+            Processed::Kept(kept) => Some(kept),
+            _ => None,
+        });
+        for (kept, offset) in kept.zip(pack.offsets) {
+            kept.path.clone_from(&pack.path);
+            kept.pack_offset = Some(offset);
+        }
+        Ok(())
+    }
+
     /// Fetches and extracts one page; decides what is to be written for it (nothing is
-    /// written here). Only a failure to keep its capture is an error.
+    /// written here).
     async fn process_page(
         &self,
         row: diembao_store::CrawlUrl,
         source: Option<diembao_store::Source>,
         compiled: &crate::tagger::Compiled,
-    ) -> Result<Processed, JobError> {
+    ) -> Processed {
         let ended = |url: Url, result: Result<Fetched, FetchError>, state, reason: &str| {
             Processed::Ended(Box::new(Ended {
                 url_id: row.id,
@@ -700,7 +743,7 @@ impl Env {
             }))
         };
         let Ok(url) = Url::parse(&row.url) else {
-            return Ok(Processed::BadUrl { url_id: row.id });
+            return Processed::BadUrl { url_id: row.id };
         };
         let validators = Validators {
             etag: row.etag.clone(),
@@ -716,14 +759,14 @@ impl Env {
                     Counters::bump(&self.counters.failed, err.reason());
                     (url_state::FAILED, err.to_string())
                 };
-                return Ok(ended(url, Err(err), state, &reason));
+                return ended(url, Err(err), state, &reason);
             }
         };
         self.counters.fetched.fetch_add(1, Ordering::Relaxed);
         let sha = capture::sha256_hex(&fetched.body);
         if fetched.not_modified || row.body_sha256.as_deref() == Some(sha.as_str()) {
             self.counters.unchanged.fetch_add(1, Ordering::Relaxed);
-            return Ok(ended(url, Ok(fetched), url_state::DONE, "unchanged"));
+            return ended(url, Ok(fetched), url_state::DONE, "unchanged");
         }
         let content_type = fetched
             .content_type
@@ -735,7 +778,7 @@ impl Env {
             || content_type.contains("xml");
         if !is_html {
             self.skip("content_type");
-            return Ok(ended(url, Ok(fetched), url_state::SKIPPED, "content_type"));
+            return ended(url, Ok(fetched), url_state::SKIPPED, "content_type");
         }
         let input = ExtractInput {
             body: &fetched.body,
@@ -748,7 +791,7 @@ impl Env {
             Err(err) => {
                 self.skip("not_extractable");
                 let reason = err.to_string();
-                return Ok(ended(url, Ok(fetched), url_state::SKIPPED, &reason));
+                return ended(url, Ok(fetched), url_state::SKIPPED, &reason);
             }
         };
         let source_kind = source.as_ref().and_then(|s| SourceKind::parse(&s.kind));
@@ -773,7 +816,7 @@ impl Env {
             || extracted.text.trim().is_empty()
         {
             self.skip("not_article");
-            return Ok(ended(url, Ok(fetched), url_state::SKIPPED, "not_article"));
+            return ended(url, Ok(fetched), url_state::SKIPPED, "not_article");
         }
         // One document per canonical URL: rel=canonical on the same site names it; one on
         // another site marks a syndicated copy, stored under its own address.
@@ -819,17 +862,17 @@ impl Env {
         };
         // Tagged here, outside the write; the matches go in with the document.
         let matches = crate::tagger::evaluate(compiled, &document);
-        let path = capture::save_async(&self.data_dir, &sha, &fetched.body).await?;
-        Ok(Processed::Kept(Box::new(Kept {
+        Processed::Kept(Box::new(Kept {
             url_id: row.id,
             source_id: row.source_id,
             url,
             fetched,
+            path: String::new(),
+            pack_offset: None,
             sha,
-            path,
             document,
             matches,
-        })))
+        }))
     }
 
     /// Queues fetch jobs for frontier URLs, [`PAGE_BATCH`] to a job.
@@ -922,9 +965,9 @@ impl Env {
         let mut idle_rounds = 0;
         let mut round = 0u64;
         loop {
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
             round += 1;
-            if round.is_multiple_of(8)
+            if round.is_multiple_of(20)
                 && let Err(err) = self.queue.sweep_done().await
             {
                 tracing::warn!(error = %err, "could not sweep finished jobs");

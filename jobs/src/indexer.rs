@@ -11,7 +11,9 @@ use diembao_store::{Document, published_with_offset};
 use crate::JobError;
 use crate::env::Env;
 
-const BATCH: u64 = 500;
+/// Documents per index commit at most: a commit writes a segment and syncs its files,
+/// and a segment more means more merging later, so a busy crawl commits in large steps.
+const BATCH: u64 = 2_000;
 
 /// The index view of a stored document.
 pub fn index_doc(doc: &Document, rules: Vec<String>, categories: Vec<String>) -> IndexDoc {

@@ -1,9 +1,15 @@
 //! The job queue: apalis on SQLite (default) or PostgreSQL, with explicit queue names.
 //!
 //! Queue names are fixed strings, never Rust type names, so moving a job type does not
-//! orphan queued jobs. On SQLite the queue lives in the same file as the data: apalis'
-//! own setup (which turns `synchronous` off on its connection) runs on a throw-away
-//! connection, and the shared pool keeps `synchronous = NORMAL` (see `diembao-store`).
+//! orphan queued jobs. On SQLite the queue has a file of its own next to the data
+//! (`diembao.sqlite` → `diembao-queue.sqlite`): SQLite has one writer per file, and the
+//! queue's small, frequent writes (push, fetch, ack, heartbeat) would otherwise wait for
+//! the crawler's page writes and make them wait in turn. Nothing is lost by the split:
+//! jobs and data were never written in one transaction, a job carries only ids, and the
+//! crawl frontier in the data file is the truth of what is left to fetch (a URL still
+//! `pending` whose job is gone is queued again, see `Env::schedule_due_sources`).
+//! apalis' own setup (which turns `synchronous` off on its connection) runs on a
+//! throw-away connection; the queue's pool keeps WAL and `synchronous = NORMAL`.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -64,20 +70,69 @@ fn queue_err(err: impl std::fmt::Display) -> JobError {
     JobError::Queue(err.to_string())
 }
 
+/// The connection options of the queue's own SQLite file, next to the data file of
+/// `database_url` (`…/diembao.sqlite` → `…/diembao-queue.sqlite`); `None` for an
+/// in-memory database, whose queue stays in it.
+fn queue_file_options(
+    database_url: &str,
+) -> Result<Option<sqlx::sqlite::SqliteConnectOptions>, JobError> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    let data = SqliteConnectOptions::from_str(database_url).map_err(queue_err)?;
+    let file = data.get_filename();
+    let name = file.to_string_lossy();
+    if name.is_empty() || name == ":memory:" || database_url.contains("mode=memory") {
+        return Ok(None);
+    }
+    let stem = file
+        .file_stem()
+        .map_or_else(|| "diembao".into(), |s| s.to_string_lossy());
+    let queue_file = file.with_file_name(format!("{stem}-queue.sqlite"));
+    Ok(Some(
+        SqliteConnectOptions::new()
+            .filename(queue_file)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30)),
+    ))
+}
+
 impl Queue {
     /// Prepares the queue tables (once) and the storages for each queue.
     pub async fn open(store: &Store, database_url: &str) -> Result<Self, JobError> {
         match store.pool() {
             Pool::Sqlite(pool) => {
-                let options = sqlx::sqlite::SqliteConnectOptions::from_str(database_url)
-                    .map_err(queue_err)?;
-                let setup_pool = sqlx::sqlite::SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .connect_with(options)
-                    .await
-                    .map_err(queue_err)?;
-                SqliteStorage::setup(&setup_pool).await.map_err(queue_err)?;
-                setup_pool.close().await;
+                let pool = match queue_file_options(database_url)? {
+                    Some(options) => {
+                        // apalis' setup turns `synchronous` off on its connection: it runs
+                        // on a throw-away one, and the queue's own pool sets it back.
+                        let setup_pool = sqlx::sqlite::SqlitePoolOptions::new()
+                            .max_connections(1)
+                            .connect_with(options.clone())
+                            .await
+                            .map_err(queue_err)?;
+                        SqliteStorage::setup(&setup_pool).await.map_err(queue_err)?;
+                        setup_pool.close().await;
+                        sqlx::sqlite::SqlitePoolOptions::new()
+                            .max_connections(4)
+                            .connect_with(options)
+                            .await
+                            .map_err(queue_err)?
+                    }
+                    None => {
+                        let options = sqlx::sqlite::SqliteConnectOptions::from_str(database_url)
+                            .map_err(queue_err)?;
+                        let setup_pool = sqlx::sqlite::SqlitePoolOptions::new()
+                            .max_connections(1)
+                            .connect_with(options)
+                            .await
+                            .map_err(queue_err)?;
+                        SqliteStorage::setup(&setup_pool).await.map_err(queue_err)?;
+                        setup_pool.close().await;
+                        pool.clone()
+                    }
+                };
+                let pool = &pool;
                 let config = |name: &str| {
                     apalis_sqlite::Config::default()
                         .queue(name)
@@ -289,9 +344,9 @@ async fn noop(
     Ok(())
 }
 
-/// Measures [`QueueCost`] on the store's backend with `jobs` no-op jobs on a queue of
+/// Measures [`QueueCost`] on the queue's backend with `jobs` no-op jobs on a queue of
 /// their own, worked by one worker of concurrency 8 (as a worker process would).
-pub async fn queue_cost(store: &Store, jobs: usize) -> Result<QueueCost, JobError> {
+pub async fn queue_cost(queue: &Queue, jobs: usize) -> Result<QueueCost, JobError> {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let done = Arc::new(AtomicUsize::new(0));
@@ -338,8 +393,8 @@ pub async fn queue_cost(store: &Store, jobs: usize) -> Result<QueueCost, JobErro
             })
         }};
     }
-    match store.pool() {
-        Pool::Sqlite(pool) => measure!(
+    match queue {
+        Queue::Sqlite { pool, .. } => measure!(
             SqliteStorage::<Noop>::new(pool).with_config(
                 apalis_sqlite::Config::default()
                     .queue(QUEUE_BENCH)
@@ -347,7 +402,7 @@ pub async fn queue_cost(store: &Store, jobs: usize) -> Result<QueueCost, JobErro
             ),
             "sqlite"
         ),
-        Pool::Postgres(pool) => measure!(
+        Queue::Postgres { pool, .. } => measure!(
             PostgresStorage::<Noop>::new(pool).with_config(
                 apalis_postgres::Config::default()
                     .queue(QUEUE_BENCH)

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_initial;
 mod m0002_sessions;
 mod m0003_candidate_alerts;
+mod m0004_capture_packs;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_initial::Migration),
             Box::new(m0002_sessions::Migration),
             Box::new(m0003_candidate_alerts::Migration),
+            Box::new(m0004_capture_packs::Migration),
         ]
     }
 }

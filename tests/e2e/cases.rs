@@ -682,3 +682,89 @@ fn a_liaison_sees_and_downloads_only_the_cases_handed_to_it() {
             .all(|e| e["action"] != "downloaded")
     );
 }
+
+/// Capture retention: raw captures of pages that never became candidates go once they
+/// expire; candidates' captures are evidence and stay, moved out of their batch's pack
+/// (so that the expired bytes beside them go too), byte for byte.
+#[test]
+fn expired_captures_go_and_evidence_moves_out_of_its_pack() {
+    use sea_orm::EntityTrait;
+    use sea_orm::sea_query::Expr;
+
+    let (world, candidates) = crawled();
+    let database_url = world.database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}",
+            world.data_dir().join("diembao.sqlite").display()
+        )
+    });
+    let mut config = diembao_core::config::Config::default();
+    config.crawl.capture_retention_days = 30;
+    runtime().block_on(async {
+        let env = diembao_jobs::Env::open(diembao_jobs::EnvOptions {
+            data_dir: world.data_dir().to_path_buf(),
+            database_url,
+            config,
+        })
+        .await
+        .expect("env");
+        use diembao_store::entity::raw_captures;
+        let db = env.store.db();
+        let all = raw_captures::Entity::find()
+            .all(db)
+            .await
+            .expect("captures");
+        assert!(
+            all.iter().filter(|c| c.pack_offset.is_some()).count() >= 2,
+            "crawled pages are kept in packs"
+        );
+        // Nothing has expired yet.
+        assert_eq!(env.prune_captures().await.expect("prune"), 0);
+        raw_captures::Entity::update_many()
+            .col_expr(
+                raw_captures::Column::CapturedAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::days(31)),
+            )
+            .exec(db)
+            .await
+            .expect("backdate");
+        let removed = env.prune_captures().await.expect("prune");
+        assert!(removed >= 1, "expired files removed");
+        let kept = raw_captures::Entity::find()
+            .all(db)
+            .await
+            .expect("captures");
+        // Exactly the captures of the candidates' documents are kept.
+        use diembao_store::entity::{candidates as candidate_rows, documents};
+        let mut evidence = std::collections::BTreeSet::new();
+        for candidate in candidate_rows::Entity::find()
+            .all(db)
+            .await
+            .expect("candidates")
+        {
+            let doc = documents::Entity::find_by_id(candidate.document_id)
+                .one(db)
+                .await
+                .expect("document")
+                .expect("candidate's document");
+            evidence.insert(doc.raw_capture_id.expect("a candidate keeps its capture"));
+        }
+        assert_eq!(evidence.len().min(1), 1, "{} candidates", candidates.len());
+        let kept_ids: std::collections::BTreeSet<i64> = kept.iter().map(|c| c.id).collect();
+        assert_eq!(kept_ids, evidence, "only the evidence is kept");
+        for capture in &kept {
+            assert_eq!(capture.pack_offset, None, "evidence moved out of its pack");
+            let bytes = env.read_capture(capture).await.expect("readable");
+            let copy = world.data_dir().join("evidence.bin");
+            std::fs::write(&copy, &bytes).expect("write");
+            assert_eq!(sha256_of(&copy), capture.sha256, "evidence unchanged");
+        }
+        let packs = world.data_dir().join("captures/packs");
+        let left: Vec<_> = std::fs::read_dir(&packs)
+            .map(|dir| dir.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "no pack keeps expired bytes: {left:?}");
+        // A second pass finds nothing more to do.
+        assert_eq!(env.prune_captures().await.expect("prune"), 0);
+    });
+}

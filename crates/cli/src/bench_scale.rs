@@ -200,7 +200,7 @@ pub async fn scale(options: ScaleOptions) -> Result<ScaleBench> {
                 config: Config::default(),
             })
             .await?;
-            queue_cost.push(diembao_jobs::queue_cost(&env.store, options.jobs).await?);
+            queue_cost.push(diembao_jobs::queue_cost(&env.queue, options.jobs).await?);
             env.store.close().await;
         }
         recreate_database(&options.postgres, database).await?;

@@ -2,13 +2,12 @@
 //!
 //! Durability on SQLite: the file runs in WAL mode with `synchronous = NORMAL`. A process
 //! that dies (kill -9, a panic, OOM) loses nothing committed: the WAL is in the OS page
-//! cache. A power cut may lose the last commits, but only as a whole suffix of them, and
-//! the job queue lives in the same file, so the jobs whose writes are lost are un-acked
-//! with them and run again: the crawl is consistent after any crash. What FULL would add
-//! (an fsync per commit) costs most of the crawler's throughput. The queue's own setup
-//! turns `synchronous` off on its connection, which is why it is set up on a connection
-//! of its own (see `diembao-jobs`) and [`Store::connect`] sets the pragma on every new
-//! connection of this pool.
+//! cache. A power cut may lose the last commits, but only as a whole suffix of them; the
+//! crawl frontier is the truth of what is left to do (a URL whose write was lost is still
+//! `pending` and is queued again), so the crawl is consistent after any crash whatever
+//! the job queue (a file of its own, see `diembao-jobs`) kept. What FULL would add (an
+//! fsync per commit) costs most of the crawler's throughput. [`Store::connect`] sets the
+//! pragma on every new connection of this pool.
 
 mod digest;
 pub mod entity;

@@ -383,6 +383,16 @@ impl Store {
     }
 }
 
+/// What [`Store::prune_captures`] left to do on disk.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PrunedCaptures {
+    /// Files (own or packs) that no capture uses any more.
+    pub files: Vec<String>,
+    /// Packs that lost captures but hold others still (kept as evidence, or not yet
+    /// expired): the expired bytes stay in them until the others move out.
+    pub packs_in_use: Vec<String>,
+}
+
 /// The end state of one frontier URL.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct UrlOutcome<'a> {
@@ -406,6 +416,8 @@ pub struct NewCapture<'a> {
     pub sha256: &'a str,
     pub size: usize,
     pub path: &'a str,
+    /// Where the bytes start in the pack file at `path` (`None`: a file of its own).
+    pub pack_offset: Option<u64>,
     pub captured_at: DateTime<Utc>,
 }
 
@@ -426,10 +438,13 @@ impl Store {
         insert_capture_on(self.db(), capture).await
     }
 
-    /// Captures older than `before` that no candidate's document points at, with whether
-    /// another (kept) capture shares their bytes. Removes their rows and the documents'
-    /// links to them; returns the paths whose files may be deleted.
-    pub async fn prune_captures(&self, before: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+    /// Captures older than `before` that no candidate's document points at: removes their
+    /// rows and the documents' links to them. Returns the files no capture uses any more
+    /// (they may be deleted), and the packs that lost captures but still hold others.
+    pub async fn prune_captures(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<PrunedCaptures, StoreError> {
         use crate::entity::candidates;
         let kept_docs: Vec<i64> = candidates::Entity::find()
             .select_only()
@@ -456,7 +471,7 @@ impl Store {
             .into_iter()
             .filter(|c| !kept_captures.contains(&c.id))
             .collect();
-        let mut paths = Vec::new();
+        let mut pruned = PrunedCaptures::default();
         for capture in &doomed {
             documents::Entity::update_many()
                 .col_expr(
@@ -469,15 +484,48 @@ impl Store {
             raw_captures::Entity::delete_by_id(capture.id)
                 .exec(self.db())
                 .await?;
+            // Content-addressed files are shared by captures of the same bytes, packs by
+            // the captures of one batch: a file goes when no capture uses it.
             let shared = raw_captures::Entity::find()
-                .filter(raw_captures::Column::Sha256.eq(capture.sha256.clone()))
+                .filter(raw_captures::Column::Path.eq(capture.path.clone()))
                 .count(self.db())
                 .await?;
             if shared == 0 {
-                paths.push(capture.path.clone());
+                pruned.packs_in_use.retain(|p| p != &capture.path);
+                if !pruned.files.contains(&capture.path) {
+                    pruned.files.push(capture.path.clone());
+                }
+            } else if capture.pack_offset.is_some() && !pruned.packs_in_use.contains(&capture.path)
+            {
+                pruned.packs_in_use.push(capture.path.clone());
             }
         }
-        Ok(paths)
+        Ok(pruned)
+    }
+
+    /// The captures whose bytes are in the file at `path`.
+    pub async fn captures_in_file(
+        &self,
+        path: &str,
+    ) -> Result<Vec<raw_captures::Model>, StoreError> {
+        Ok(raw_captures::Entity::find()
+            .filter(raw_captures::Column::Path.eq(path))
+            .all(self.db())
+            .await?)
+    }
+
+    /// Points a capture at a file of its own (its bytes moved out of a pack).
+    pub async fn move_capture(&self, id: i64, path: &str) -> Result<(), StoreError> {
+        raw_captures::Entity::update_many()
+            .col_expr(raw_captures::Column::Path, Expr::value(path))
+            .col_expr(
+                raw_captures::Column::PackOffset,
+                Expr::value(Option::<i64>::None),
+            )
+            .filter(raw_captures::Column::Id.eq(id))
+            .exec(self.db())
+            .await?;
+        Ok(())
     }
 
     pub async fn log_fetch(&self, fetch: NewFetch<'_>) -> Result<(), StoreError> {
@@ -728,7 +776,11 @@ pub async fn insert_capture_on<C: ConnectionTrait>(
     db: &C,
     capture: NewCapture<'_>,
 ) -> Result<i64, StoreError> {
-    let active = raw_captures::ActiveModel {
+    Ok(capture_row(capture).insert(db).await?.id)
+}
+
+fn capture_row(capture: NewCapture<'_>) -> raw_captures::ActiveModel {
+    raw_captures::ActiveModel {
         url: Set(capture.url.to_string()),
         status: Set(i32::from(capture.status)),
         content_type: Set(capture.content_type.map(str::to_string)),
@@ -737,9 +789,11 @@ pub async fn insert_capture_on<C: ConnectionTrait>(
         size: Set(i64::try_from(capture.size).unwrap_or(i64::MAX)),
         path: Set(capture.path.to_string()),
         captured_at: Set(capture.captured_at),
+        pack_offset: Set(capture
+            .pack_offset
+            .map(|o| i64::try_from(o).unwrap_or(i64::MAX))),
         ..Default::default()
-    };
-    Ok(active.insert(db).await?.id)
+    }
 }
 
 /// [`Store::log_fetch`] on a connection or transaction.
@@ -840,33 +894,14 @@ pub async fn upsert_document_on<C: ConnectionTrait>(
         active.update(db).await?;
         return Ok((id, Upsert::Updated));
     }
-    let active = documents::ActiveModel {
-        url: Set(doc.url.clone()),
-        canonical_url: Set(doc.canonical_url.clone()),
-        source_id: Set(source_id),
-        source_name: Set(doc.source_name.clone()),
-        kind: Set(doc.kind.as_str().to_string()),
-        title: Set(doc.title.clone()),
-        text: Set(doc.text.clone()),
-        author: Set(doc.author.clone()),
-        published_at: Set(published),
-        published_offset: Set(offset),
-        modified_at: Set(doc.modified_at.map(|d| d.with_timezone(&Utc))),
-        fetched_at: Set(doc.fetched_at),
-        lang: Set(doc.lang.clone()),
-        content_hash: Set(hash),
-        simhash: Set(None),
-        raw_capture_id: Set(raw_capture_id),
-        syndicated_from_id: Set(syndicated_from_id),
-        syndicated_from_url: Set(doc.syndicated_from.clone()),
-        engagement: Set(doc.engagement.clone()),
-        indexed_at: Set(None),
-        index_version: Set(0),
-        tagged_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
+    let active = new_document_row(
+        doc,
+        source_id,
+        raw_capture_id,
+        syndicated_from_id,
+        None,
+        now,
+    );
     let inserted = documents::Entity::insert(active)
         .on_conflict(
             OnConflict::column(documents::Column::CanonicalUrl)
@@ -893,6 +928,47 @@ pub async fn upsert_document_on<C: ConnectionTrait>(
             Upsert::New
         },
     ))
+}
+
+/// The row of a document stored for the first time. `tagged_at` is set when the rules
+/// already ran on it and found nothing (no matches to record).
+fn new_document_row(
+    doc: &NewDocument,
+    source_id: Option<i64>,
+    raw_capture_id: Option<i64>,
+    syndicated_from_id: Option<i64>,
+    tagged_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> documents::ActiveModel {
+    let published = doc.published_at.map(|d| d.with_timezone(&Utc));
+    let offset = doc.published_at.map(|d| d.offset().local_minus_utc());
+    documents::ActiveModel {
+        url: Set(doc.url.clone()),
+        canonical_url: Set(doc.canonical_url.clone()),
+        source_id: Set(source_id),
+        source_name: Set(doc.source_name.clone()),
+        kind: Set(doc.kind.as_str().to_string()),
+        title: Set(doc.title.clone()),
+        text: Set(doc.text.clone()),
+        author: Set(doc.author.clone()),
+        published_at: Set(published),
+        published_offset: Set(offset),
+        modified_at: Set(doc.modified_at.map(|d| d.with_timezone(&Utc))),
+        fetched_at: Set(doc.fetched_at),
+        lang: Set(doc.lang.clone()),
+        content_hash: Set(content_hash(&doc.title, &doc.text)),
+        simhash: Set(None),
+        raw_capture_id: Set(raw_capture_id),
+        syndicated_from_id: Set(syndicated_from_id),
+        syndicated_from_url: Set(doc.syndicated_from.clone()),
+        engagement: Set(doc.engagement.clone()),
+        indexed_at: Set(None),
+        index_version: Set(0),
+        tagged_at: Set(tagged_at),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
 }
 
 // ---------------------------------------------------------------- one fetched page
@@ -985,7 +1061,8 @@ impl Store {
     ) -> Result<Vec<PageEndWritten>, StoreError> {
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await?;
-        // The batch's fetch log in one statement.
+        // A batch costs a handful of statements, not a handful per page: the fetch log,
+        // the captures, the new documents and the frontier states go in one each.
         log_fetches_on(
             &txn,
             pages.iter().filter_map(|page| match page {
@@ -994,65 +1071,262 @@ impl Store {
             }),
         )
         .await?;
+        let stored: Vec<&PageWrite<'_>> = pages
+            .iter()
+            .filter_map(|page| match page {
+                PageEnd::Stored(page) => Some(page),
+                PageEnd::Finished { .. } => None,
+            })
+            .collect();
+        let capture_ids = insert_captures_on(&txn, &stored).await?;
+        let documents = upsert_documents_on(&txn, &stored, &capture_ids).await?;
+        // The matches of the new documents, together; the others' one by one (they may
+        // have matches and a candidate to update).
+        let fresh: Vec<(i64, &[(i64, crate::NewMatch)])> = stored
+            .iter()
+            .zip(&documents)
+            .filter(|(page, doc)| doc.fresh && !page.matches.is_empty())
+            .map(|(page, doc)| (doc.id, page.matches))
+            .collect();
+        let opened: std::collections::HashMap<i64, i64> = fresh
+            .iter()
+            .map(|(document_id, _)| *document_id)
+            .zip(crate::review::record_new_matches_on(&txn, &fresh).await?)
+            .collect();
         let mut written = Vec::with_capacity(pages.len());
+        let mut outcomes = Vec::with_capacity(pages.len());
+        let mut documents = documents.into_iter();
         for page in pages {
-            written.push(match page {
+            match page {
                 PageEnd::Stored(page) => {
-                    PageEndWritten::Stored(store_page_rows_on(&txn, page).await?)
+                    let doc = documents.next().ok_or_else(|| {
+                        StoreError::Invalid("a stored page lost its document".into())
+                    })?;
+                    let candidate = match doc.upsert {
+                        _ if doc.fresh => opened.get(&doc.id).map(|id| (*id, true)),
+                        Upsert::Unchanged => None,
+                        // Marked tagged: nothing found, nothing to record.
+                        Upsert::New if page.matches.is_empty() => None,
+                        Upsert::New | Upsert::Updated => {
+                            crate::review::record_matches_on(
+                                &txn,
+                                doc.id,
+                                page.active_versions,
+                                page.matches,
+                            )
+                            .await?
+                        }
+                    };
+                    outcomes.push((
+                        page.url_id,
+                        UrlOutcome {
+                            document_id: Some(doc.id),
+                            ..page.outcome
+                        },
+                    ));
+                    written.push(PageEndWritten::Stored(PageWritten {
+                        document_id: doc.id,
+                        upsert: doc.upsert,
+                        candidate,
+                    }));
                 }
                 PageEnd::Finished {
                     url_id, outcome, ..
                 } => {
-                    finish_url_on(&txn, *url_id, *outcome).await?;
-                    PageEndWritten::Finished
+                    outcomes.push((*url_id, *outcome));
+                    written.push(PageEndWritten::Finished);
                 }
-            });
+            }
         }
+        finish_urls_on(&txn, &outcomes).await?;
         txn.commit().await?;
         Ok(written)
     }
 }
 
-/// The rows of one fetched article but its fetch log entry (a batch logs its fetches
-/// together), written on `txn`.
-async fn store_page_rows_on<C: ConnectionTrait>(
+/// The raw captures of a batch's stored pages in one statement; their ids, in order.
+async fn insert_captures_on<C: ConnectionTrait>(
     txn: &C,
-    page: &PageWrite<'_>,
-) -> Result<PageWritten, StoreError> {
-    let capture_id = insert_capture_on(txn, page.capture.clone()).await?;
-    let (document_id, upsert) =
-        upsert_document_on(txn, page.document, page.source_id, Some(capture_id)).await?;
-    let mut candidate = None;
-    match upsert {
-        Upsert::Unchanged => {}
-        // A new document has no open matches; nothing found means nothing to record.
-        Upsert::New if page.matches.is_empty() => {
-            mark_tagged_on(txn, document_id, Utc::now()).await?;
-        }
-        Upsert::New | Upsert::Updated => {
-            candidate = crate::review::record_matches_on(
-                txn,
-                document_id,
-                page.active_versions,
-                page.matches,
+    pages: &[&PageWrite<'_>],
+) -> Result<Vec<i64>, StoreError> {
+    if pages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = pages.iter().map(|page| capture_row(page.capture.clone()));
+    let inserted = raw_captures::Entity::insert_many(rows)
+        .exec_with_returning(txn)
+        .await?;
+    // The order RETURNING gives rows in is not promised: match them by address and
+    // bytes (two captures alike in both are interchangeable).
+    let mut ids: std::collections::HashMap<(&str, &str), Vec<i64>> =
+        std::collections::HashMap::new();
+    for row in &inserted {
+        ids.entry((row.url.as_str(), row.sha256.as_str()))
+            .or_default()
+            .push(row.id);
+    }
+    pages
+        .iter()
+        .map(|page| {
+            ids.get_mut(&(page.capture.url, page.capture.sha256))
+                .and_then(Vec::pop)
+                .ok_or_else(|| {
+                    StoreError::Invalid(format!("capture of {} not inserted", page.capture.url))
+                })
+        })
+        .collect()
+}
+
+/// What became of one stored page's document in [`upsert_documents_on`].
+#[derive(Debug, Clone, Copy)]
+struct DocumentWritten {
+    id: i64,
+    upsert: Upsert,
+    /// Inserted by the batch's one statement, `tagged_at` set: its matches (if any) are
+    /// to be recorded with [`crate::review::record_new_matches_on`].
+    fresh: bool,
+}
+
+/// The documents of a batch's stored pages: the new ones inserted in one statement (with
+/// `tagged_at` set: their matches go in with them), the others (already stored,
+/// syndicated copies, a canonical URL met twice in the batch) one by one, in batch order.
+async fn upsert_documents_on<C: ConnectionTrait>(
+    txn: &C,
+    pages: &[&PageWrite<'_>],
+    capture_ids: &[i64],
+) -> Result<Vec<DocumentWritten>, StoreError> {
+    use sea_orm::QueryTrait;
+    use sea_orm::sea_query::Query;
+    use std::collections::{HashMap, HashSet};
+    // A page is tried in the one statement when it is not a syndicated copy (which looks
+    // its original up) and the first of its canonical URL in the batch.
+    let mut claimed: HashSet<&str> = HashSet::new();
+    let tried: Vec<bool> = pages
+        .iter()
+        .map(|page| {
+            page.document.syndicated_from.is_none()
+                && claimed.insert(page.document.canonical_url.as_str())
+        })
+        .collect();
+    let now = Utc::now();
+    let rows: Vec<documents::ActiveModel> = pages
+        .iter()
+        .zip(capture_ids)
+        .zip(&tried)
+        .filter(|(_, tried)| **tried)
+        .map(|((page, capture_id), _)| {
+            new_document_row(
+                page.document,
+                page.source_id,
+                Some(*capture_id),
+                None,
+                Some(now),
+                now,
             )
-            .await?;
+        })
+        .collect();
+    // Documents already stored (or stored by another process meanwhile) are not
+    // inserted, so not returned: they take the one-by-one path below.
+    let mut new_ids: HashMap<String, i64> = HashMap::new();
+    if !rows.is_empty() {
+        let mut insert = documents::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::column(documents::Column::CanonicalUrl)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .into_query();
+        insert.returning(
+            Query::returning().columns([documents::Column::Id, documents::Column::CanonicalUrl]),
+        );
+        for row in txn.query_all(&insert).await? {
+            let id: i64 = row.try_get("", "id")?;
+            let url: String = row.try_get("", "canonical_url")?;
+            new_ids.insert(url, id);
         }
     }
-    finish_url_on(
-        txn,
-        page.url_id,
-        UrlOutcome {
-            document_id: Some(document_id),
-            ..page.outcome
-        },
-    )
-    .await?;
-    Ok(PageWritten {
-        document_id,
-        upsert,
-        candidate,
-    })
+    let mut out = Vec::with_capacity(pages.len());
+    for ((page, capture_id), tried) in pages.iter().zip(capture_ids).zip(tried) {
+        let url = page.document.canonical_url.as_str();
+        match new_ids.get(url) {
+            Some(id) if tried => out.push(DocumentWritten {
+                id: *id,
+                upsert: Upsert::New,
+                fresh: true,
+            }),
+            _ => {
+                let (id, upsert) =
+                    upsert_document_on(txn, page.document, page.source_id, Some(*capture_id))
+                        .await?;
+                if upsert == Upsert::New && page.matches.is_empty() {
+                    mark_tagged_on(txn, id, now).await?;
+                }
+                out.push(DocumentWritten {
+                    id,
+                    upsert,
+                    fresh: false,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The frontier states of a batch in one statement: [`finish_url_on`] for many URLs.
+pub async fn finish_urls_on<C: ConnectionTrait>(
+    db: &C,
+    outcomes: &[(i64, UrlOutcome<'_>)],
+) -> Result<(), StoreError> {
+    use sea_orm::{DatabaseBackend, Statement, Value};
+    let backend = db.get_database_backend();
+    // Seven values a URL, well under either backend's limit on bound parameters.
+    for chunk in outcomes.chunks(256) {
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 7 + 1);
+        let placeholder = |values: &mut Vec<Value>, value: Value| {
+            values.push(value);
+            match backend {
+                DatabaseBackend::Postgres => format!("${}", values.len()),
+                _ => "?".to_string(),
+            }
+        };
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (id, outcome) in chunk {
+            let row = [
+                placeholder(&mut values, Value::from(*id)),
+                placeholder(&mut values, Value::from(outcome.state.to_string())),
+                placeholder(&mut values, Value::from(outcome.reason.map(str::to_string))),
+                placeholder(&mut values, Value::from(outcome.document_id)),
+                placeholder(&mut values, Value::from(outcome.etag.map(str::to_string))),
+                placeholder(
+                    &mut values,
+                    Value::from(outcome.last_modified.map(str::to_string)),
+                ),
+                placeholder(
+                    &mut values,
+                    Value::from(outcome.body_sha256.map(str::to_string)),
+                ),
+            ];
+            rows.push(format!("({})", row.join(", ")));
+        }
+        let now = placeholder(&mut values, Value::from(Utc::now()));
+        // The attempt is counted in the database; validators and the document are set
+        // only when known (as in `finish_url_on`).
+        let sql = format!(
+            "WITH v(id, state, reason, document_id, etag, last_modified, body_sha256) AS \
+             (VALUES {rows}) \
+             UPDATE crawl_urls SET state = v.state, reason = v.reason, \
+             attempts = crawl_urls.attempts + 1, updated_at = {now}, \
+             document_id = COALESCE(v.document_id, crawl_urls.document_id), \
+             etag = COALESCE(v.etag, crawl_urls.etag), \
+             last_modified = COALESCE(v.last_modified, crawl_urls.last_modified), \
+             body_sha256 = COALESCE(v.body_sha256, crawl_urls.body_sha256) \
+             FROM v WHERE crawl_urls.id = v.id",
+            rows = rows.join(", ")
+        );
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde::Serialize;
 
 use crate::entity::{audit_log, candidates, matches, reviews, rule_sets, rule_versions};
@@ -416,37 +418,10 @@ async fn update_candidate<C: sea_orm::ConnectionTrait>(
         }
         return Ok(None);
     }
-    let rules: BTreeSet<String> = found.iter().map(|(_, m)| m.rule_id.clone()).collect();
-    let categories: BTreeSet<String> = found.iter().map(|(_, m)| m.category.clone()).collect();
-    let mut terms: Vec<String> = Vec::new();
-    for (_, m) in found {
-        for t in &m.terms {
-            if !terms.contains(t) {
-                terms.push(t.clone());
-            }
-        }
-    }
-    let severity = found
-        .iter()
-        .map(|(_, m)| m.severity.as_str())
-        .max_by_key(|s| severity_rank(s))
-        .unwrap_or("low")
-        .to_string();
+    let summary = CandidateSummary::of(found);
     match existing {
         None => {
-            let row = candidates::ActiveModel {
-                document_id: Set(document_id),
-                status: Set(candidate_status::OPEN.into()),
-                severity: Set(severity),
-                categories: Set(serde_json::json!(categories)),
-                rules: Set(serde_json::json!(rules)),
-                terms: Set(serde_json::json!(terms)),
-                assignee: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-                alerted_at: Set(None),
-                ..Default::default()
-            };
+            let row = new_candidate_row(document_id, summary, now);
             let inserted = candidates::Entity::insert(row)
                 .on_conflict(
                     OnConflict::column(candidates::Column::DocumentId)
@@ -475,14 +450,14 @@ async fn update_candidate<C: sea_orm::ConnectionTrait>(
             } else {
                 BTreeSet::new()
             };
-            let reopen =
-                c.status == candidate_status::DISMISSED && terms.iter().any(|t| !seen.contains(t));
+            let reopen = c.status == candidate_status::DISMISSED
+                && summary.terms.iter().any(|t| !seen.contains(t));
             let id = c.id;
             let mut active: candidates::ActiveModel = c.into();
-            active.severity = Set(severity);
-            active.categories = Set(serde_json::json!(categories));
-            active.rules = Set(serde_json::json!(rules));
-            active.terms = Set(serde_json::json!(terms));
+            active.severity = Set(summary.severity);
+            active.categories = Set(serde_json::json!(summary.categories));
+            active.rules = Set(serde_json::json!(summary.rules));
+            active.terms = Set(serde_json::json!(summary.terms));
             if reopen {
                 active.status = Set(candidate_status::OPEN.into());
             }
@@ -491,6 +466,128 @@ async fn update_candidate<C: sea_orm::ConnectionTrait>(
             Ok(Some((id, reopen)))
         }
     }
+}
+
+/// What a candidate says of the matches on its document.
+struct CandidateSummary {
+    severity: String,
+    categories: BTreeSet<String>,
+    rules: BTreeSet<String>,
+    terms: Vec<String>,
+}
+
+impl CandidateSummary {
+    fn of(found: &[(i64, NewMatch)]) -> Self {
+        let rules = found.iter().map(|(_, m)| m.rule_id.clone()).collect();
+        let categories = found.iter().map(|(_, m)| m.category.clone()).collect();
+        let mut terms: Vec<String> = Vec::new();
+        for (_, m) in found {
+            for t in &m.terms {
+                if !terms.contains(t) {
+                    terms.push(t.clone());
+                }
+            }
+        }
+        let severity = found
+            .iter()
+            .map(|(_, m)| m.severity.as_str())
+            .max_by_key(|s| severity_rank(s))
+            .unwrap_or("low")
+            .to_string();
+        Self {
+            severity,
+            categories,
+            rules,
+            terms,
+        }
+    }
+}
+
+fn new_candidate_row(
+    document_id: i64,
+    summary: CandidateSummary,
+    now: chrono::DateTime<Utc>,
+) -> candidates::ActiveModel {
+    candidates::ActiveModel {
+        document_id: Set(document_id),
+        status: Set(candidate_status::OPEN.into()),
+        severity: Set(summary.severity),
+        categories: Set(serde_json::json!(summary.categories)),
+        rules: Set(serde_json::json!(summary.rules)),
+        terms: Set(serde_json::json!(summary.terms)),
+        assignee: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        alerted_at: Set(None),
+        ..Default::default()
+    }
+}
+
+fn new_match_row(
+    document_id: i64,
+    version_id: i64,
+    m: &NewMatch,
+    now: chrono::DateTime<Utc>,
+) -> matches::ActiveModel {
+    matches::ActiveModel {
+        document_id: Set(document_id),
+        rule_version_id: Set(version_id),
+        rule_id: Set(m.rule_id.clone()),
+        category: Set(m.category.clone()),
+        severity: Set(m.severity.clone()),
+        terms: Set(serde_json::json!(m.terms)),
+        offsets: Set(m.offsets.clone()),
+        created_at: Set(now),
+        closed_at: Set(None),
+        ..Default::default()
+    }
+}
+
+/// The matches of documents stored for the first time in this transaction (they have no
+/// matches nor candidate yet, so nothing is read or closed): all their matches in one
+/// statement, their candidates in another. Returns each document's candidate id, in
+/// order (every one newly opened). The documents' `tagged_at` is the caller's to set.
+pub async fn record_new_matches_on<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    found: &[(i64, &[(i64, NewMatch)])],
+) -> Result<Vec<i64>, StoreError> {
+    let now = Utc::now();
+    let found: Vec<&(i64, &[(i64, NewMatch)])> =
+        found.iter().filter(|(_, m)| !m.is_empty()).collect();
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = found.iter().flat_map(|(document_id, matches)| {
+        matches
+            .iter()
+            .map(move |(version_id, m)| new_match_row(*document_id, *version_id, m, now))
+    });
+    matches::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    let rows = found.iter().map(|(document_id, matches)| {
+        new_candidate_row(*document_id, CandidateSummary::of(matches), now)
+    });
+    candidates::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    let ids: Vec<(i64, i64)> = candidates::Entity::find()
+        .select_only()
+        .column(candidates::Column::DocumentId)
+        .column(candidates::Column::Id)
+        .filter(candidates::Column::DocumentId.is_in(found.iter().map(|(d, _)| *d)))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let ids: std::collections::HashMap<i64, i64> = ids.into_iter().collect();
+    found
+        .iter()
+        .map(|(document_id, _)| {
+            ids.get(document_id).copied().ok_or_else(|| {
+                StoreError::Invalid(format!("candidate of document {document_id} not inserted"))
+            })
+        })
+        .collect()
 }
 
 /// [`Store::record_matches`] inside a transaction the caller commits (the crawler writes a
@@ -528,18 +625,7 @@ pub async fn record_matches_on<C: sea_orm::ConnectionTrait>(
         if exists {
             continue;
         }
-        let active = matches::ActiveModel {
-            document_id: Set(document_id),
-            rule_version_id: Set(*version_id),
-            rule_id: Set(m.rule_id.clone()),
-            category: Set(m.category.clone()),
-            severity: Set(m.severity.clone()),
-            terms: Set(serde_json::json!(m.terms)),
-            offsets: Set(m.offsets.clone()),
-            created_at: Set(now),
-            closed_at: Set(None),
-            ..Default::default()
-        };
+        let active = new_match_row(document_id, *version_id, m, now);
         // A closed match of the same version reopened by a re-tag: replace it.
         matches::Entity::delete_many()
             .filter(matches::Column::DocumentId.eq(document_id))

@@ -118,18 +118,11 @@ async fn document_capture(
         let capture = detail
             .capture
             .ok_or_else(|| Failure::NotFound("no capture kept for this document".into()))?;
-        let relative = std::path::Path::new(&capture.path);
-        if !relative
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)))
-        {
-            return Err(Failure::NotFound(
-                "capture path outside the data directory".into(),
-            ));
-        }
-        let bytes = tokio::fs::read(state.env.data_dir.join(relative))
+        let bytes = state
+            .env
+            .read_capture(&capture)
             .await
-            .map_err(|e| Failure::NotFound(format!("capture file unreadable: {e}")))?;
+            .map_err(|e| Failure::NotFound(format!("capture unreadable: {e}")))?;
         Ok((capture.id, bytes))
     }
     .await;

@@ -11,8 +11,11 @@ pub struct Model {
     pub headers: Option<Json>,
     pub sha256: String,
     pub size: i64,
+    /// The file that holds the bytes, relative to the data dir.
     pub path: String,
     pub captured_at: DateTimeUtc,
+    /// Where the `size` bytes start in a pack file; `None` when the file is the capture's own.
+    pub pack_offset: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
