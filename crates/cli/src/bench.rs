@@ -253,6 +253,42 @@ pub struct CrawlBench {
     pub extract_fn_pages_per_sec: f64,
     pub ratio_to_extract_fn: f64,
     pub peak_rss_mb: f64,
+    /// CPU seconds of the pipeline (user + system, the whole process up to the end of
+    /// the crawl), and of its living threads by name: where the pipeline's time goes.
+    pub pipeline_cpu_seconds: f64,
+    pub pipeline_cpu_by_thread: std::collections::BTreeMap<String, f64>,
+}
+
+/// CPU seconds (user + system) of this process, and of each of its living threads by
+/// name, from /proc (Linux; empty elsewhere).
+fn cpu_seconds() -> (f64, std::collections::BTreeMap<String, f64>) {
+    // utime and stime are fields 14 and 15, counted after the parenthesised name.
+    fn ticks(stat: &str) -> Option<(String, u64)> {
+        let open = stat.find('(')?;
+        let close = stat.rfind(')')?;
+        let name = stat.get(open + 1..close)?.to_string();
+        let fields: Vec<&str> = stat.get(close + 2..)?.split_whitespace().collect();
+        let user: u64 = fields.get(11)?.parse().ok()?;
+        let system: u64 = fields.get(12)?.parse().ok()?;
+        Some((name, user + system))
+    }
+    const TICKS_PER_SEC: f64 = 100.0;
+    let total = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| ticks(&s))
+        .map_or(0.0, |(_, t)| t as f64 / TICKS_PER_SEC);
+    let mut by_thread = std::collections::BTreeMap::new();
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for task in tasks.flatten() {
+            if let Some((name, t)) = std::fs::read_to_string(task.path().join("stat"))
+                .ok()
+                .and_then(|s| ticks(&s))
+            {
+                *by_thread.entry(name).or_insert(0.0) += t as f64 / TICKS_PER_SEC;
+            }
+        }
+    }
+    (total, by_thread)
 }
 
 /// Peak resident set size of this process, from /proc (Linux).
@@ -307,6 +343,7 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
             }
         })
         .await?;
+    let (pipeline_cpu_seconds, pipeline_cpu_by_thread) = cpu_seconds();
     let stored_seconds = stored_at
         .into_inner()
         .unwrap_or_else(|p| p.into_inner())
@@ -338,6 +375,8 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
         extract_fn_pages_per_sec: extract_fn_rate,
         ratio_to_extract_fn: pipeline_rate / extract_fn_rate,
         peak_rss_mb: peak_rss_mb(),
+        pipeline_cpu_seconds,
+        pipeline_cpu_by_thread,
     })
 }
 
