@@ -82,9 +82,30 @@ fn needs_filter(c: char) -> bool {
         || (c.is_control() && c != '\n' && c != '\t')
 }
 
+/// Characters that are NFC in any context: canonical combining class 0, and never the
+/// second part of a canonical composition (so nothing before them composes with them).
+/// Basic Latin to the spacing modifier letters, the precomposed Latin and Vietnamese
+/// letters (Latin Extended Additional) and general punctuation but its two singletons
+/// (checked against the Unicode data for every code point of the ranges). Text made of
+/// them is NFC without a look-up in the normalisation tables.
+fn nfc_stable(c: char) -> bool {
+    matches!(c, '\0'..='\u{02FF}' | '\u{1E00}'..='\u{1EFF}' | '\u{2002}'..='\u{206F}')
+}
+
 /// [`clean`] without an allocation when the input is already clean.
 fn clean_cow(input: &str) -> Cow<'_, str> {
-    if !input.chars().any(needs_filter) && is_nfc_quick(input.chars()) == IsNormalized::Yes {
+    // One pass over the characters; the normalisation tables are consulted only when a
+    // character outside the common ranges appears (a combining mark, say).
+    let mut stable = true;
+    let mut filter = false;
+    for c in input.chars() {
+        if needs_filter(c) {
+            filter = true;
+            break;
+        }
+        stable &= nfc_stable(c);
+    }
+    if !filter && (stable || is_nfc_quick(input.chars()) == IsNormalized::Yes) {
         return Cow::Borrowed(input);
     }
     let mut out = String::with_capacity(input.len());
@@ -920,6 +941,42 @@ mod tests {
         counts
     }
 
+    #[test]
+    fn the_common_ranges_are_nfc_in_any_context() {
+        // What `nfc_stable` promises, from the normalisation tables: combining class 0,
+        // not changed by NFC, and never the second part of a canonical decomposition
+        // (so no character before it composes with it).
+        let mut seconds = std::collections::HashSet::new();
+        for c in (0..=0x10_FFFF_u32).filter_map(char::from_u32) {
+            let parts: Vec<char> = c.to_string().nfd().collect();
+            if parts.len() >= 2 {
+                seconds.extend(parts.into_iter().skip(1));
+            }
+        }
+        let mut checked = 0;
+        for c in (0..=0x10_FFFF_u32).filter_map(char::from_u32) {
+            if !nfc_stable(c) {
+                continue;
+            }
+            checked += 1;
+            assert_eq!(
+                unicode_normalization::char::canonical_combining_class(c),
+                0,
+                "{c:?}"
+            );
+            assert_eq!(
+                c.to_string().nfc().collect::<String>(),
+                c.to_string(),
+                "{c:?}"
+            );
+            assert!(
+                !seconds.contains(&c),
+                "{c:?} composes with what precedes it"
+            );
+        }
+        assert_eq!(checked, 0x300 + 0x100 + 0x6E);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig {
             cases: 512,
@@ -927,6 +984,19 @@ mod tests {
             failure_persistence: None,
             ..ProptestConfig::default()
         })]
+
+        #[test]
+        fn clean_is_the_filtered_nfc_of_its_input(s in any::<String>()) {
+            let want: String = filter_chars(&s).nfc().collect();
+            prop_assert_eq!(clean(&s), want);
+        }
+
+        #[test]
+        fn clean_is_the_filtered_nfc_of_vietnamese_text(s in vietnamese_like()) {
+            let want: String = filter_chars(&s).nfc().collect();
+            prop_assert_eq!(clean(&s), want.clone());
+            prop_assert_eq!(clean(&want), want);
+        }
 
         #[test]
         fn canonical_is_idempotent(s in vietnamese_like()) {
