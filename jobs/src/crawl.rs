@@ -692,31 +692,35 @@ impl Env {
     /// Keeps the raw bytes of a batch's articles in one pack file, synced, before their
     /// rows are written (a row never names bytes that are not on disk).
     async fn keep_captures(&self, processed: &mut [Processed]) -> Result<(), JobError> {
-        let bodies: Vec<(String, Vec<u8>)> = processed
-            .iter()
+        let mut kept: Vec<&mut Kept> = processed
+            .iter_mut()
             .filter_map(|page| match page {
-                Processed::Kept(kept) => Some((kept.sha.clone(), kept.fetched.body.clone())),
+                Processed::Kept(kept) => Some(&mut **kept),
                 _ => None,
             })
             .collect();
-        if bodies.is_empty() {
+        if kept.is_empty() {
             return Ok(());
         }
+        // The bodies travel to the blocking thread and back (not copied).
+        let bodies: Vec<(String, Vec<u8>)> = kept
+            .iter_mut()
+            .map(|kept| (kept.sha.clone(), std::mem::take(&mut kept.fetched.body)))
+            .collect();
         let dir = self.data_dir.clone();
-        let pack = tokio::task::spawn_blocking(move || {
-            let bodies: Vec<(&str, &[u8])> = bodies
+        let (pack, bodies) = tokio::task::spawn_blocking(move || {
+            let borrowed: Vec<(&str, &[u8])> = bodies
                 .iter()
                 .map(|(sha, body)| (sha.as_str(), body.as_slice()))
                 .collect();
-            capture::save_pack(&dir, &bodies)
+            let pack = capture::save_pack(&dir, &borrowed);
+            (pack, bodies)
         })
         .await
-        .map_err(|err| JobError::Other(err.to_string()))??;
-        let kept = processed.iter_mut().filter_map(|page| match page {
-            Processed::Kept(kept) => Some(kept),
-            _ => None,
-        });
-        for (kept, offset) in kept.zip(pack.offsets) {
+        .map_err(|err| JobError::Other(err.to_string()))?;
+        let pack = pack?;
+        for ((kept, (_, body)), offset) in kept.into_iter().zip(bodies).zip(pack.offsets) {
+            kept.fetched.body = body;
             kept.path.clone_from(&pack.path);
             kept.pack_offset = Some(offset);
         }

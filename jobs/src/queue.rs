@@ -102,35 +102,28 @@ impl Queue {
     pub async fn open(store: &Store, database_url: &str) -> Result<Self, JobError> {
         match store.pool() {
             Pool::Sqlite(pool) => {
-                let pool = match queue_file_options(database_url)? {
-                    Some(options) => {
-                        // apalis' setup turns `synchronous` off on its connection: it runs
-                        // on a throw-away one, and the queue's own pool sets it back.
-                        let setup_pool = sqlx::sqlite::SqlitePoolOptions::new()
-                            .max_connections(1)
-                            .connect_with(options.clone())
-                            .await
-                            .map_err(queue_err)?;
-                        SqliteStorage::setup(&setup_pool).await.map_err(queue_err)?;
-                        setup_pool.close().await;
-                        sqlx::sqlite::SqlitePoolOptions::new()
-                            .max_connections(4)
-                            .connect_with(options)
-                            .await
-                            .map_err(queue_err)?
-                    }
-                    None => {
-                        let options = sqlx::sqlite::SqliteConnectOptions::from_str(database_url)
-                            .map_err(queue_err)?;
-                        let setup_pool = sqlx::sqlite::SqlitePoolOptions::new()
-                            .max_connections(1)
-                            .connect_with(options)
-                            .await
-                            .map_err(queue_err)?;
-                        SqliteStorage::setup(&setup_pool).await.map_err(queue_err)?;
-                        setup_pool.close().await;
-                        pool.clone()
-                    }
+                // apalis' setup turns `synchronous` off on its connection: it runs on a
+                // throw-away one, and the queue's own pool (or the store's) sets it back.
+                let own_file = queue_file_options(database_url)?;
+                let setup_options = match &own_file {
+                    Some(options) => options.clone(),
+                    None => sqlx::sqlite::SqliteConnectOptions::from_str(database_url)
+                        .map_err(queue_err)?,
+                };
+                let setup_pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(setup_options)
+                    .await
+                    .map_err(queue_err)?;
+                SqliteStorage::setup(&setup_pool).await.map_err(queue_err)?;
+                setup_pool.close().await;
+                let pool = match own_file {
+                    Some(options) => sqlx::sqlite::SqlitePoolOptions::new()
+                        .max_connections(4)
+                        .connect_with(options)
+                        .await
+                        .map_err(queue_err)?,
+                    None => pool.clone(),
                 };
                 let pool = &pool;
                 let config = |name: &str| {

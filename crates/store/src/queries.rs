@@ -4,7 +4,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use serde::Serialize;
 
@@ -255,8 +255,10 @@ impl Store {
         let txn = self.begin_write().await?;
         let now = Utc::now();
         let mut new = Vec::new();
-        for url in urls {
-            let active = crawl_urls::ActiveModel {
+        // A few hundred URLs a statement (eight values each, under either backend's
+        // limit on bound parameters).
+        for chunk in urls.chunks(500) {
+            let rows = chunk.iter().map(|url| crawl_urls::ActiveModel {
                 url: Set(url.clone()),
                 source_id: Set(source_id),
                 state: Set(url_state::PENDING.to_string()),
@@ -265,26 +267,18 @@ impl Store {
                 discovered_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
-            };
-            let inserted = crawl_urls::Entity::insert(active)
+            });
+            let insert = crawl_urls::Entity::insert_many(rows)
                 .on_conflict(
                     OnConflict::column(crawl_urls::Column::Url)
                         .do_nothing()
                         .to_owned(),
                 )
-                .exec_without_returning(&txn)
-                .await?;
-            if inserted == 0 {
-                continue;
-            }
-            let id: Option<i64> = crawl_urls::Entity::find()
-                .select_only()
-                .column(crawl_urls::Column::Id)
-                .filter(crawl_urls::Column::Url.eq(url.as_str()))
-                .into_tuple()
-                .one(&txn)
-                .await?;
-            new.extend(id);
+                .into_query();
+            let mut inserted: std::collections::HashMap<String, i64> =
+                inserted_ids(&txn, insert, "url").await?;
+            // In the order given, once each (a URL listed twice is new once).
+            new.extend(chunk.iter().filter_map(|url| inserted.remove(url)));
         }
         txn.commit().await?;
         Ok(new)
@@ -739,36 +733,29 @@ pub async fn finish_url_on<C: ConnectionTrait>(
     id: i64,
     outcome: UrlOutcome<'_>,
 ) -> Result<(), StoreError> {
-    // One statement: the attempt is counted in the database, the validators and the
-    // document set only when known (a missing row changes nothing).
-    let mut update = crawl_urls::Entity::update_many()
-        .col_expr(crawl_urls::Column::State, Expr::value(outcome.state))
-        .col_expr(
-            crawl_urls::Column::Reason,
-            Expr::value(outcome.reason.map(str::to_string)),
-        )
-        .col_expr(
-            crawl_urls::Column::Attempts,
-            Expr::col(crawl_urls::Column::Attempts).add(1),
-        )
-        .col_expr(crawl_urls::Column::UpdatedAt, Expr::value(Utc::now()));
-    if let Some(document_id) = outcome.document_id {
-        update = update.col_expr(crawl_urls::Column::DocumentId, Expr::value(document_id));
+    finish_urls_on(db, &[(id, outcome)]).await
+}
+
+/// Runs an insert of many rows with `RETURNING id, <key>`: the ids of the rows it
+/// inserted, by their `key` column (rows an `ON CONFLICT DO NOTHING` passed over are
+/// not there). One statement on SQLite and PostgreSQL alike, whatever order the
+/// database returns the rows in.
+pub(crate) async fn inserted_ids<K, C>(
+    db: &C,
+    mut insert: sea_orm::sea_query::InsertStatement,
+    key: &'static str,
+) -> Result<std::collections::HashMap<K, i64>, StoreError>
+where
+    K: sea_orm::TryGetable + Eq + std::hash::Hash,
+    C: ConnectionTrait,
+{
+    use sea_orm::sea_query::{Alias, Query};
+    insert.returning(Query::returning().columns([Alias::new("id"), Alias::new(key)]));
+    let mut ids = std::collections::HashMap::new();
+    for row in db.query_all(&insert).await? {
+        ids.insert(row.try_get("", key)?, row.try_get("", "id")?);
     }
-    if let Some(etag) = outcome.etag {
-        update = update.col_expr(crawl_urls::Column::Etag, Expr::value(etag));
-    }
-    if let Some(last_modified) = outcome.last_modified {
-        update = update.col_expr(crawl_urls::Column::LastModified, Expr::value(last_modified));
-    }
-    if let Some(sha) = outcome.body_sha256 {
-        update = update.col_expr(crawl_urls::Column::BodySha256, Expr::value(sha));
-    }
-    update
-        .filter(crawl_urls::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
+    Ok(ids)
 }
 
 /// [`Store::insert_capture`] on a connection or transaction.
@@ -931,7 +918,7 @@ pub async fn upsert_document_on<C: ConnectionTrait>(
 }
 
 /// The row of a document stored for the first time. `tagged_at` is set when the rules
-/// already ran on it and found nothing (no matches to record).
+/// already ran on it and what they found (if anything) goes in with it.
 fn new_document_row(
     doc: &NewDocument,
     source_id: Option<i64>,
@@ -1085,14 +1072,10 @@ impl Store {
         let fresh: Vec<(i64, &[(i64, crate::NewMatch)])> = stored
             .iter()
             .zip(&documents)
-            .filter(|(page, doc)| doc.fresh && !page.matches.is_empty())
+            .filter(|(_, doc)| doc.fresh)
             .map(|(page, doc)| (doc.id, page.matches))
             .collect();
-        let opened: std::collections::HashMap<i64, i64> = fresh
-            .iter()
-            .map(|(document_id, _)| *document_id)
-            .zip(crate::review::record_new_matches_on(&txn, &fresh).await?)
-            .collect();
+        let opened = crate::review::record_new_matches_on(&txn, &fresh).await?;
         let mut written = Vec::with_capacity(pages.len());
         let mut outcomes = Vec::with_capacity(pages.len());
         let mut documents = documents.into_iter();
@@ -1195,8 +1178,6 @@ async fn upsert_documents_on<C: ConnectionTrait>(
     pages: &[&PageWrite<'_>],
     capture_ids: &[i64],
 ) -> Result<Vec<DocumentWritten>, StoreError> {
-    use sea_orm::QueryTrait;
-    use sea_orm::sea_query::Query;
     use std::collections::{HashMap, HashSet};
     // A page is tried in the one statement when it is not a syndicated copy (which looks
     // its original up) and the first of its canonical URL in the batch.
@@ -1227,24 +1208,18 @@ async fn upsert_documents_on<C: ConnectionTrait>(
         .collect();
     // Documents already stored (or stored by another process meanwhile) are not
     // inserted, so not returned: they take the one-by-one path below.
-    let mut new_ids: HashMap<String, i64> = HashMap::new();
-    if !rows.is_empty() {
-        let mut insert = documents::Entity::insert_many(rows)
+    let new_ids: HashMap<String, i64> = if rows.is_empty() {
+        HashMap::new()
+    } else {
+        let insert = documents::Entity::insert_many(rows)
             .on_conflict(
                 OnConflict::column(documents::Column::CanonicalUrl)
                     .do_nothing()
                     .to_owned(),
             )
             .into_query();
-        insert.returning(
-            Query::returning().columns([documents::Column::Id, documents::Column::CanonicalUrl]),
-        );
-        for row in txn.query_all(&insert).await? {
-            let id: i64 = row.try_get("", "id")?;
-            let url: String = row.try_get("", "canonical_url")?;
-            new_ids.insert(url, id);
-        }
-    }
+        inserted_ids(txn, insert, "canonical_url").await?
+    };
     let mut out = Vec::with_capacity(pages.len());
     for ((page, capture_id), tried) in pages.iter().zip(capture_ids).zip(tried) {
         let url = page.document.canonical_url.as_str();
@@ -1272,7 +1247,7 @@ async fn upsert_documents_on<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// The frontier states of a batch in one statement: [`finish_url_on`] for many URLs.
+/// The end states of frontier URLs, in one statement (a missing row changes nothing).
 pub async fn finish_urls_on<C: ConnectionTrait>(
     db: &C,
     outcomes: &[(i64, UrlOutcome<'_>)],
@@ -1310,7 +1285,7 @@ pub async fn finish_urls_on<C: ConnectionTrait>(
         }
         let now = placeholder(&mut values, Value::from(Utc::now()));
         // The attempt is counted in the database; validators and the document are set
-        // only when known (as in `finish_url_on`).
+        // only when known.
         let sql = format!(
             "WITH v(id, state, reason, document_id, etag, last_modified, body_sha256) AS \
              (VALUES {rows}) \

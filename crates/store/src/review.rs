@@ -10,9 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 
 use crate::entity::{audit_log, candidates, matches, reviews, rule_sets, rule_versions};
@@ -545,17 +543,18 @@ fn new_match_row(
 
 /// The matches of documents stored for the first time in this transaction (they have no
 /// matches nor candidate yet, so nothing is read or closed): all their matches in one
-/// statement, their candidates in another. Returns each document's candidate id, in
-/// order (every one newly opened). The documents' `tagged_at` is the caller's to set.
+/// statement, their candidates in another. Returns the candidate each document with
+/// matches opened, by document id. The documents' `tagged_at` is the caller's to set.
 pub async fn record_new_matches_on<C: sea_orm::ConnectionTrait>(
     txn: &C,
     found: &[(i64, &[(i64, NewMatch)])],
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
+    use sea_orm::QueryTrait;
     let now = Utc::now();
     let found: Vec<&(i64, &[(i64, NewMatch)])> =
         found.iter().filter(|(_, m)| !m.is_empty()).collect();
     if found.is_empty() {
-        return Ok(Vec::new());
+        return Ok(std::collections::HashMap::new());
     }
     let rows = found.iter().flat_map(|(document_id, matches)| {
         matches
@@ -568,26 +567,17 @@ pub async fn record_new_matches_on<C: sea_orm::ConnectionTrait>(
     let rows = found.iter().map(|(document_id, matches)| {
         new_candidate_row(*document_id, CandidateSummary::of(matches), now)
     });
-    candidates::Entity::insert_many(rows)
-        .exec_without_returning(txn)
-        .await?;
-    let ids: Vec<(i64, i64)> = candidates::Entity::find()
-        .select_only()
-        .column(candidates::Column::DocumentId)
-        .column(candidates::Column::Id)
-        .filter(candidates::Column::DocumentId.is_in(found.iter().map(|(d, _)| *d)))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    let ids: std::collections::HashMap<i64, i64> = ids.into_iter().collect();
-    found
+    let insert = candidates::Entity::insert_many(rows).into_query();
+    let opened = crate::queries::inserted_ids(txn, insert, "document_id").await?;
+    match found
         .iter()
-        .map(|(document_id, _)| {
-            ids.get(document_id).copied().ok_or_else(|| {
-                StoreError::Invalid(format!("candidate of document {document_id} not inserted"))
-            })
-        })
-        .collect()
+        .find(|(document_id, _)| !opened.contains_key(document_id))
+    {
+        Some((document_id, _)) => Err(StoreError::Invalid(format!(
+            "candidate of document {document_id} not inserted"
+        ))),
+        None => Ok(opened),
+    }
 }
 
 /// [`Store::record_matches`] inside a transaction the caller commits (the crawler writes a
