@@ -18,7 +18,7 @@ pub fn relative_path(sha256: &str) -> String {
 
 /// Writes `body` under `captures/ab/abcdef…` (once; the same bytes share one file) and
 /// returns its path relative to the data dir. The file is synced before returning.
-/// (Listings are kept so; a batch of pages goes into one [`save_pack`].)
+/// (Listings are kept so; batches of pages go into packs, see [`PackWriter`].)
 pub fn save(data_dir: &Path, sha256: &str, body: &[u8]) -> std::io::Result<String> {
     let relative = relative_path(sha256);
     let path = data_dir.join(&relative);
@@ -45,54 +45,116 @@ pub fn save(data_dir: &Path, sha256: &str, body: &[u8]) -> std::io::Result<Strin
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pack {
     pub path: String,
-    /// Offset of each body given to [`save_pack`], in order.
+    /// Offset of each body given to [`PackWriter::append`], in order.
     pub offsets: Vec<u64>,
 }
 
-/// Keeps the bodies of a crawl batch in one pack file, one after the other (the same
-/// bytes twice are kept once), synced once, under a name no other writer uses:
-/// `captures/packs/<millis>-<pid>-<seq>.pack`. The file gets its name only once its bytes
-/// are on disk, and is never written again.
-pub fn save_pack(data_dir: &Path, bodies: &[(&str, &[u8])]) -> std::io::Result<Pack> {
-    use std::io::Write;
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    let name = format!("{millis}-{}-{seq}", std::process::id());
-    let relative: PathBuf = ["captures", "packs", &format!("{name}.pack")]
+/// A pack takes batches until it holds this many bytes…
+const PACK_MAX_BYTES: u64 = 64 << 20;
+/// …or was opened this long ago. Retention keeps captures for whole days, so a pack
+/// still taking batches never holds an expired capture (and is never emptied).
+const PACK_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Keeps the bodies of crawl batches in pack files: each batch is appended to the pack
+/// this process has open (`captures/packs/<millis>-<pid>-<seq>.pack`, a name no other
+/// writer uses) and synced before its rows are written, so a row never names bytes that
+/// are not on disk. Bytes once written never change; a batch whose rows were never
+/// written (a crash) leaves bytes no row names, which cost space and nothing else.
+/// One file per many batches: creating files is the costly part on some filesystems.
+#[derive(Default)]
+pub struct PackWriter {
+    open: std::sync::Mutex<Option<OpenPack>>,
+}
+
+struct OpenPack {
+    file: std::sync::Arc<std::fs::File>,
+    relative: String,
+    end: u64,
+    opened: std::time::Instant,
+}
+
+impl OpenPack {
+    fn create(data_dir: &Path) -> std::io::Result<Self> {
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let relative: PathBuf = [
+            "captures",
+            "packs",
+            &format!("{millis}-{}-{seq}.pack", std::process::id()),
+        ]
         .iter()
         .collect();
-    let path = data_dir.join(&relative);
-    if let Some(parent) = path.parent() {
+        let path = data_dir.join(&relative);
+        let parent = path.parent().unwrap_or(data_dir);
         std::fs::create_dir_all(parent)?;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        // The new name itself is made durable once, here; each batch then syncs data.
+        std::fs::File::open(parent)?.sync_all()?;
+        Ok(Self {
+            file: std::sync::Arc::new(file),
+            relative: relative.to_string_lossy().into_owned(),
+            end: 0,
+            opened: std::time::Instant::now(),
+        })
     }
-    let tmp = path.with_extension("pack.tmp");
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-    let mut offsets = Vec::with_capacity(bodies.len());
-    let mut seen: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
-    let mut end = 0u64;
-    for (sha256, body) in bodies {
-        let offset = match seen.get(sha256) {
-            Some(at) => *at,
-            None => {
-                let at = end;
-                file.write_all(body)?;
-                end += body.len() as u64;
-                seen.insert(sha256, at);
+}
+
+impl PackWriter {
+    /// Appends `bodies` (the same bytes twice are kept once) to the open pack, or to a new
+    /// one when it is full or old, and syncs them. Batches append side by side: each
+    /// takes its range under the lock and writes and syncs outside it.
+    pub fn append(&self, data_dir: &Path, bodies: &[(&str, &[u8])]) -> std::io::Result<Pack> {
+        use std::os::unix::fs::FileExt;
+        let mut bytes = Vec::with_capacity(bodies.iter().map(|(_, b)| b.len()).sum());
+        let mut relative_offsets = Vec::with_capacity(bodies.len());
+        let mut seen: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+        for (sha256, body) in bodies {
+            let at = *seen.entry(sha256).or_insert_with(|| {
+                let at = bytes.len() as u64;
+                bytes.extend_from_slice(body);
                 at
+            });
+            relative_offsets.push(at);
+        }
+        let (file, relative, start) = {
+            let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+            let stale = open.as_ref().is_none_or(|pack| {
+                (pack.end > 0 && pack.end + bytes.len() as u64 > PACK_MAX_BYTES)
+                    || pack.opened.elapsed() > PACK_MAX_AGE
+            });
+            if stale {
+                *open = None;
+                *open = Some(OpenPack::create(data_dir)?);
             }
+            let Some(pack) = open.as_mut() else {
+                return Err(std::io::Error::other("no pack open"));
+            };
+            let start = pack.end;
+            pack.end += bytes.len() as u64;
+            (pack.file.clone(), pack.relative.clone(), start)
         };
-        offsets.push(offset);
+        let written = file
+            .write_all_at(&bytes, start)
+            .and_then(|()| file.sync_data());
+        if let Err(err) = written {
+            // The next batch starts a new pack rather than trust this one's state.
+            let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+            if open.as_ref().is_some_and(|pack| pack.relative == relative) {
+                *open = None;
+            }
+            return Err(err);
+        }
+        Ok(Pack {
+            path: relative,
+            offsets: relative_offsets.into_iter().map(|at| start + at).collect(),
+        })
     }
-    let file = file.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, &path)?;
-    Ok(Pack {
-        path: relative.to_string_lossy().into_owned(),
-        offsets,
-    })
 }
 
 /// The bytes of a capture: its own file, or `size` bytes at `pack_offset` in a pack.
@@ -189,7 +251,8 @@ mod tests {
             .iter()
             .map(|(sha, body)| (sha.as_str(), body.as_slice()))
             .collect();
-        let pack = save_pack(&scratch.0, &borrowed).expect("pack");
+        let writer = PackWriter::default();
+        let pack = writer.append(&scratch.0, &borrowed).expect("pack");
         assert!(pack.path.starts_with("captures/packs/"), "{}", pack.path);
         assert_eq!(pack.offsets.len(), 4);
         assert_eq!(
@@ -206,9 +269,22 @@ mod tests {
             assert_eq!(&read, body);
             assert_eq!(&sha256_hex(&read), sha);
         }
-        // No temporary file is left behind, and a second pack has a name of its own.
-        let again = save_pack(&scratch.0, &borrowed[..1]).expect("pack");
-        assert_ne!(again.path, pack.path);
+        // The next batch goes after it in the same file; another writer (another
+        // process, or after a restart) has a pack of its own.
+        let second: Vec<u8> = b"<p>hai</p>".to_vec();
+        let second_sha = sha256_hex(&second);
+        let again = writer
+            .append(&scratch.0, &[(second_sha.as_str(), &second[..])])
+            .expect("pack");
+        assert_eq!(again.path, pack.path);
+        assert_eq!(again.offsets, [unique as u64]);
+        let size = i64::try_from(second.len()).expect("size");
+        let read_again = read(&scratch.0, &again.path, Some(unique as i64), size).expect("read");
+        assert_eq!(read_again, second);
+        let other = PackWriter::default()
+            .append(&scratch.0, &borrowed[..1])
+            .expect("pack");
+        assert_ne!(other.path, pack.path);
         let names: Vec<String> = std::fs::read_dir(scratch.0.join("captures/packs"))
             .expect("dir")
             .flatten()
@@ -230,7 +306,9 @@ mod tests {
             assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{outside}");
         }
         // A pack shorter than the recorded size is an error, not short evidence.
-        let pack = save_pack(&scratch.0, &[(sha.as_str(), &body[..])]).expect("pack");
+        let pack = PackWriter::default()
+            .append(&scratch.0, &[(sha.as_str(), &body[..])])
+            .expect("pack");
         assert!(read(&scratch.0, &pack.path, Some(0), 1_000).is_err());
         assert!(read(&scratch.0, &pack.path, Some(-1), 1).is_err());
     }

@@ -18,8 +18,7 @@ use diembao_crawl::extract::{ExtractInput, extract};
 use diembao_crawl::fetch::{FetchError, Fetched, Validators};
 use diembao_crawl::social;
 use diembao_store::{
-    NewCapture, NewFetch, PageEnd, PageEndWritten, PageWrite, PageWritten, Upsert, UrlOutcome,
-    url_state,
+    NewCapture, NewFetch, PageEnd, PageWrite, PageWritten, Upsert, UrlOutcome, url_state,
 };
 use futures::StreamExt;
 
@@ -68,16 +67,17 @@ pub const PAGE_BATCH: usize = 32;
 const PAGES_AT_ONCE: usize = 8;
 
 /// What became of one page of a batch, before it is written.
-enum Processed {
+pub(crate) enum Processed {
     /// An article: its document, capture and matches.
     Kept(Box<Kept>),
     /// Fetched or tried, but nothing to store (skipped, failed, unchanged).
     Ended(Box<Ended>),
-    /// A frontier URL that does not parse.
-    BadUrl { url_id: i64 },
+    /// A frontier URL that does not parse (`bad_url`), or a page whose analysis panicked
+    /// (`analysis_panicked`): failed, with nothing else written.
+    Unprocessable { url_id: i64, reason: &'static str },
 }
 
-struct Kept {
+pub(crate) struct Kept {
     url_id: i64,
     source_id: Option<i64>,
     url: Url,
@@ -90,7 +90,7 @@ struct Kept {
     matches: Vec<(i64, diembao_store::NewMatch)>,
 }
 
-struct Ended {
+pub(crate) struct Ended {
     url_id: i64,
     source_id: Option<i64>,
     url: Url,
@@ -100,16 +100,43 @@ struct Ended {
     reason: String,
 }
 
+impl Kept {
+    /// The index view of this page's document, stored under `id`.
+    pub(crate) fn index_doc(&self, id: i64) -> diembao_index::IndexDoc {
+        crate::indexer::fresh_index_doc(id, &self.document, &self.matches)
+    }
+}
+
 impl Processed {
+    /// A page fetched or tried, with nothing to store.
+    fn ended(
+        url_id: i64,
+        source_id: Option<i64>,
+        url: Url,
+        result: Result<Fetched, FetchError>,
+        state: &'static str,
+        reason: &str,
+    ) -> Self {
+        Self::Ended(Box::new(Ended {
+            url_id,
+            source_id,
+            url,
+            error: result.as_ref().err().map(ToString::to_string),
+            result,
+            state,
+            reason: reason.to_string(),
+        }))
+    }
+
     /// The rows this page leaves, borrowed from it.
-    fn end<'a>(&'a self, active_versions: &'a [i64]) -> PageEnd<'a> {
+    pub(crate) fn end<'a>(&'a self, active_versions: &'a [i64]) -> PageEnd<'a> {
         match self {
-            Self::BadUrl { url_id } => PageEnd::Finished {
+            Self::Unprocessable { url_id, reason } => PageEnd::Finished {
                 fetch: None,
                 url_id: *url_id,
                 outcome: UrlOutcome {
                     state: url_state::FAILED,
-                    reason: Some("bad_url"),
+                    reason: Some(reason),
                     ..Default::default()
                 },
             },
@@ -164,6 +191,24 @@ pub struct Counters {
 }
 
 impl Counters {
+    pub(crate) fn count_stored(&self, written: PageWritten) {
+        let counter = match written.upsert {
+            Upsert::New => &self.new,
+            Upsert::Updated => &self.updated,
+            Upsert::Unchanged => &self.unchanged,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        crate::tagger::log_opened(written.candidate, written.document_id);
+    }
+
+    fn skip(&self, reason: &str) {
+        if reason == "robots" {
+            self.skipped_robots.fetch_add(1, Ordering::Relaxed);
+        } else {
+            Self::bump(&self.skipped, reason);
+        }
+    }
+
     fn bump(map: &Mutex<BTreeMap<String, u64>>, reason: &str) {
         let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
         *map.entry(reason.to_string()).or_default() += 1;
@@ -610,11 +655,7 @@ impl Env {
     }
 
     fn skip(&self, reason: &str) {
-        if reason == "robots" {
-            self.counters.skipped_robots.fetch_add(1, Ordering::Relaxed);
-        } else {
-            Counters::bump(&self.counters.skipped, reason);
-        }
+        self.counters.skip(reason);
     }
 
     /// Fetches and extracts a batch of frontier URLs, several at a time (the fetcher
@@ -652,44 +693,16 @@ impl Env {
             .collect()
             .await;
         self.keep_captures(&mut processed).await?;
-        let ends: Vec<PageEnd<'_>> = processed
-            .iter()
-            .map(|page| page.end(&compiled.version_ids))
-            .collect();
-        let written = self.store.store_pages(&ends).await;
-        let (mut failed, mut stored) = (None, false);
-        for result in written {
-            match result {
-                PageEndWritten::Stored(written) => {
-                    self.count_stored(written);
-                    stored = true;
-                }
-                PageEndWritten::Finished => {}
-                PageEndWritten::Failed(err) => failed = Some(err),
-            }
-        }
-        if stored {
-            self.stored.notify_one();
-        }
-        match failed {
-            // Its URL stays pending: the job's retry (or the scheduler's re-queue) tries
-            // it again; the pages written are passed over then.
-            Some(err) => Err(err.into()),
-            None => Ok(()),
-        }
+        // A page that fails to be written leaves its URL pending: the job's retry (or
+        // the scheduler's re-queue) tries it again; the pages written are passed over.
+        self.write_batch(crate::page_writes::Batch {
+            pages: processed,
+            active_versions: compiled.version_ids.clone(),
+        })
+        .await
     }
 
-    fn count_stored(&self, written: PageWritten) {
-        let counter = match written.upsert {
-            Upsert::New => &self.counters.new,
-            Upsert::Updated => &self.counters.updated,
-            Upsert::Unchanged => &self.counters.unchanged,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        crate::tagger::log_opened(written.candidate, written.document_id);
-    }
-
-    /// Keeps the raw bytes of a batch's articles in one pack file, synced, before their
+    /// Keeps the raw bytes of a batch's articles in the open pack file, synced, before their
     /// rows are written (a row never names bytes that are not on disk).
     async fn keep_captures(&self, processed: &mut [Processed]) -> Result<(), JobError> {
         let mut kept: Vec<&mut Kept> = processed
@@ -708,12 +721,13 @@ impl Env {
             .map(|kept| (kept.sha.clone(), std::mem::take(&mut kept.fetched.body)))
             .collect();
         let dir = self.data_dir.clone();
+        let packs = self.packs.clone();
         let (pack, bodies) = tokio::task::spawn_blocking(move || {
             let borrowed: Vec<(&str, &[u8])> = bodies
                 .iter()
                 .map(|(sha, body)| (sha.as_str(), body.as_slice()))
                 .collect();
-            let pack = capture::save_pack(&dir, &borrowed);
+            let pack = packs.append(&dir, &borrowed);
             (pack, bodies)
         })
         .await
@@ -733,21 +747,16 @@ impl Env {
         &self,
         row: diembao_store::CrawlUrl,
         source: Option<diembao_store::Source>,
-        compiled: &crate::tagger::Compiled,
+        compiled: &std::sync::Arc<crate::tagger::Compiled>,
     ) -> Processed {
-        let ended = |url: Url, result: Result<Fetched, FetchError>, state, reason: &str| {
-            Processed::Ended(Box::new(Ended {
-                url_id: row.id,
-                source_id: row.source_id,
-                url,
-                error: result.as_ref().err().map(ToString::to_string),
-                result,
-                state,
-                reason: reason.to_string(),
-            }))
+        let ended = |url, result, state, reason: &str| {
+            Processed::ended(row.id, row.source_id, url, result, state, reason)
         };
         let Ok(url) = Url::parse(&row.url) else {
-            return Processed::BadUrl { url_id: row.id };
+            return Processed::Unprocessable {
+                url_id: row.id,
+                reason: "bad_url",
+            };
         };
         let validators = Validators {
             etag: row.etag.clone(),
@@ -767,116 +776,24 @@ impl Env {
             }
         };
         self.counters.fetched.fetch_add(1, Ordering::Relaxed);
-        let sha = capture::sha256_hex(&fetched.body);
-        if fetched.not_modified || row.body_sha256.as_deref() == Some(sha.as_str()) {
-            self.counters.unchanged.fetch_add(1, Ordering::Relaxed);
-            return ended(url, Ok(fetched), url_state::DONE, "unchanged");
-        }
-        let content_type = fetched
-            .content_type
-            .clone()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let is_html = content_type.is_empty()
-            || content_type.contains("html")
-            || content_type.contains("xml");
-        if !is_html {
-            self.skip("content_type");
-            return ended(url, Ok(fetched), url_state::SKIPPED, "content_type");
-        }
-        let input = ExtractInput {
-            body: &fetched.body,
-            url: &fetched.final_url,
-            content_type: fetched.content_type.as_deref(),
-            fetched_at: fetched.fetched_at,
-        };
-        let mut extracted = match extract(&input) {
-            Ok(extracted) => extracted,
+        let (url_id, source_id) = (row.id, row.source_id);
+        let counters = self.counters.clone();
+        let compiled = compiled.clone();
+        let analysed = self
+            .cpu
+            .run(move || analyse_page(&counters, row, url, fetched, source, &compiled))
+            .await;
+        match analysed {
+            Ok(processed) => processed,
             Err(err) => {
-                self.skip("not_extractable");
-                let reason = err.to_string();
-                return ended(url, Ok(fetched), url_state::SKIPPED, &reason);
+                Counters::bump(&self.counters.failed, "analysis_panicked");
+                tracing::error!(url_id, source_id, error = %err, "page analysis failed");
+                Processed::Unprocessable {
+                    url_id,
+                    reason: "analysis_panicked",
+                }
             }
-        };
-        let source_kind = source.as_ref().and_then(|s| SourceKind::parse(&s.kind));
-        if source_kind == Some(SourceKind::Html) && extracted.text.trim().is_empty() {
-            let (html, _) =
-                diembao_crawl::extract::decode_html(&fetched.body, fetched.content_type.as_deref());
-            extracted.text = social::short_post_text(&html);
         }
-        // A page an `html` source's own link selector points at is content even when it
-        // is too short to look like an article (a fan page's post, say). It is a post when
-        // its "title" is nowhere on the page but in <title> (no headline of its own).
-        let from_listing =
-            source_kind == Some(SourceKind::Html) && !extracted.text.trim().is_empty();
-        let mut title = extracted.title.take().unwrap_or_default();
-        let headless = from_listing
-            && !headline_on_page(&fetched.body, fetched.content_type.as_deref(), &title);
-        if headless {
-            title = first_line(&extracted.text);
-        }
-        if !(extracted.is_article || from_listing)
-            || title.trim().is_empty()
-            || extracted.text.trim().is_empty()
-        {
-            self.skip("not_article");
-            return ended(url, Ok(fetched), url_state::SKIPPED, "not_article");
-        }
-        // One document per canonical URL: rel=canonical on the same site names it; one on
-        // another site marks a syndicated copy, stored under its own address.
-        let own = canonicalize(&fetched.final_url);
-        let (canonical_url, syndicated_from) = match extracted
-            .canonical_url
-            .as_deref()
-            .and_then(|c| Url::parse(c).ok())
-        {
-            Some(c)
-                if c.host_str() == fetched.final_url.host_str()
-                    && c.port_or_known_default() == fetched.final_url.port_or_known_default() =>
-            {
-                (canonicalize(&c), None)
-            }
-            Some(c) => (own, Some(canonicalize(&c))),
-            None => (own, None),
-        };
-        let kind = if headless {
-            DocKind::Post
-        } else {
-            source_kind.map_or(DocKind::Article, SourceKind::document_kind)
-        };
-        // A post without a named author is the page's own post.
-        let author = match (extracted.author.take(), kind) {
-            (None, DocKind::Post) => source.as_ref().map(|s| s.name.clone()),
-            (author, _) => author,
-        };
-        let document = NewDocument {
-            url: fetched.final_url.to_string(),
-            canonical_url,
-            kind,
-            title,
-            text: std::mem::take(&mut extracted.text),
-            author,
-            source_name: source.as_ref().map(|s| s.name.clone()),
-            published_at: extracted.published_at,
-            modified_at: extracted.modified_at,
-            fetched_at: fetched.fetched_at,
-            lang: extracted.lang.take(),
-            syndicated_from,
-            engagement: None,
-        };
-        // Tagged here, outside the write; the matches go in with the document.
-        let matches = crate::tagger::evaluate(compiled, &document);
-        Processed::Kept(Box::new(Kept {
-            url_id: row.id,
-            source_id: row.source_id,
-            url,
-            fetched,
-            path: String::new(),
-            pack_offset: None,
-            sha,
-            document,
-            matches,
-        }))
     }
 
     /// Queues fetch jobs for frontier URLs, [`PAGE_BATCH`] to a job.
@@ -966,10 +883,13 @@ impl Env {
             let env = self.clone();
             tokio::spawn(async move { env.run_indexer(index_stop_rx).await })
         };
+        // Drained once the queue shows no job of ours three times in a row; the checks
+        // after an empty one come quickly (the crawl's end is not waited for).
         let mut idle_rounds = 0;
         let mut round = 0u64;
         loop {
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            let pause = if idle_rounds == 0 { 100 } else { 20 };
+            tokio::time::sleep(Duration::from_millis(pause)).await;
             round += 1;
             if round.is_multiple_of(20)
                 && let Err(err) = self.queue.sweep_done().await
@@ -1004,6 +924,129 @@ impl Env {
         }
         Ok(self.counters.summary())
     }
+}
+
+/// What a fetched page leaves (the CPU-heavy part of a page: hashing, extraction,
+/// tagging), run on the [`crate::cpu`] pool. Nothing is written here.
+fn analyse_page(
+    counters: &Counters,
+    row: diembao_store::CrawlUrl,
+    url: Url,
+    fetched: Fetched,
+    source: Option<diembao_store::Source>,
+    compiled: &crate::tagger::Compiled,
+) -> Processed {
+    let ended = |url, result, state, reason: &str| {
+        Processed::ended(row.id, row.source_id, url, result, state, reason)
+    };
+    let sha = capture::sha256_hex(&fetched.body);
+    if fetched.not_modified || row.body_sha256.as_deref() == Some(sha.as_str()) {
+        counters.unchanged.fetch_add(1, Ordering::Relaxed);
+        return ended(url, Ok(fetched), url_state::DONE, "unchanged");
+    }
+    let content_type = fetched
+        .content_type
+        .clone()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let is_html =
+        content_type.is_empty() || content_type.contains("html") || content_type.contains("xml");
+    if !is_html {
+        counters.skip("content_type");
+        return ended(url, Ok(fetched), url_state::SKIPPED, "content_type");
+    }
+    let input = ExtractInput {
+        body: &fetched.body,
+        url: &fetched.final_url,
+        content_type: fetched.content_type.as_deref(),
+        fetched_at: fetched.fetched_at,
+    };
+    let mut extracted = match extract(&input) {
+        Ok(extracted) => extracted,
+        Err(err) => {
+            counters.skip("not_extractable");
+            let reason = err.to_string();
+            return ended(url, Ok(fetched), url_state::SKIPPED, &reason);
+        }
+    };
+    let source_kind = source.as_ref().and_then(|s| SourceKind::parse(&s.kind));
+    if source_kind == Some(SourceKind::Html) && extracted.text.trim().is_empty() {
+        let (html, _) =
+            diembao_crawl::extract::decode_html(&fetched.body, fetched.content_type.as_deref());
+        extracted.text = social::short_post_text(&html);
+    }
+    // A page an `html` source's own link selector points at is content even when it
+    // is too short to look like an article (a fan page's post, say). It is a post when
+    // its "title" is nowhere on the page but in <title> (no headline of its own).
+    let from_listing = source_kind == Some(SourceKind::Html) && !extracted.text.trim().is_empty();
+    let mut title = extracted.title.take().unwrap_or_default();
+    let headless =
+        from_listing && !headline_on_page(&fetched.body, fetched.content_type.as_deref(), &title);
+    if headless {
+        title = first_line(&extracted.text);
+    }
+    if !(extracted.is_article || from_listing)
+        || title.trim().is_empty()
+        || extracted.text.trim().is_empty()
+    {
+        counters.skip("not_article");
+        return ended(url, Ok(fetched), url_state::SKIPPED, "not_article");
+    }
+    // One document per canonical URL: rel=canonical on the same site names it; one on
+    // another site marks a syndicated copy, stored under its own address.
+    let own = canonicalize(&fetched.final_url);
+    let (canonical_url, syndicated_from) = match extracted
+        .canonical_url
+        .as_deref()
+        .and_then(|c| Url::parse(c).ok())
+    {
+        Some(c)
+            if c.host_str() == fetched.final_url.host_str()
+                && c.port_or_known_default() == fetched.final_url.port_or_known_default() =>
+        {
+            (canonicalize(&c), None)
+        }
+        Some(c) => (own, Some(canonicalize(&c))),
+        None => (own, None),
+    };
+    let kind = if headless {
+        DocKind::Post
+    } else {
+        source_kind.map_or(DocKind::Article, SourceKind::document_kind)
+    };
+    // A post without a named author is the page's own post.
+    let author = match (extracted.author.take(), kind) {
+        (None, DocKind::Post) => source.as_ref().map(|s| s.name.clone()),
+        (author, _) => author,
+    };
+    let document = NewDocument {
+        url: fetched.final_url.to_string(),
+        canonical_url,
+        kind,
+        title,
+        text: std::mem::take(&mut extracted.text),
+        author,
+        source_name: source.as_ref().map(|s| s.name.clone()),
+        published_at: extracted.published_at,
+        modified_at: extracted.modified_at,
+        fetched_at: fetched.fetched_at,
+        lang: extracted.lang.take(),
+        syndicated_from,
+        engagement: None,
+    };
+    // Tagged here, outside the write; the matches go in with the document.
+    let matches = crate::tagger::evaluate(compiled, &document);
+    Processed::Kept(Box::new(Kept {
+        url_id: row.id,
+        source_id: row.source_id,
+        url,
+        fetched,
+        path: String::new(),
+        pack_offset: None,
+        sha,
+        document,
+        matches,
+    }))
 }
 
 #[cfg(test)]

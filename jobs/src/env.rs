@@ -34,6 +34,14 @@ pub struct Env {
     /// Woken when documents were stored, so the indexer looks for work.
     pub stored: Arc<Notify>,
     pub(crate) rules: Arc<crate::tagger::RuleCache>,
+    /// Documents just stored, on their way to the indexer in memory.
+    pub(crate) fresh: Arc<crate::indexer::FreshDocs>,
+    /// Threads for the crawler's CPU-heavy steps (see [`crate::cpu`]).
+    pub(crate) cpu: Arc<crate::cpu::CpuPool>,
+    /// The way to the task that writes the crawler's pages.
+    pub(crate) page_writes: Arc<crate::page_writes::PageWrites>,
+    /// The pack file this process appends crawled pages' bytes to.
+    pub(crate) packs: Arc<crate::capture::PackWriter>,
 }
 
 impl Env {
@@ -66,6 +74,10 @@ impl Env {
             counters: Arc::new(Counters::default()),
             stored: Arc::new(Notify::new()),
             rules: Arc::new(crate::tagger::RuleCache::default()),
+            fresh: Arc::new(crate::indexer::FreshDocs::default()),
+            cpu: Arc::new(crate::cpu::CpuPool::per_core()?),
+            page_writes: Arc::new(crate::page_writes::PageWrites::default()),
+            packs: Arc::new(crate::capture::PackWriter::default()),
         })
     }
 }

@@ -6,6 +6,7 @@
 
 mod alerts;
 mod capture;
+mod cpu;
 mod crawl;
 mod digest;
 mod discovery;
@@ -13,6 +14,7 @@ mod env;
 mod indexer;
 mod ingest;
 pub mod mail;
+mod page_writes;
 mod queue;
 mod retention;
 mod tagger;

@@ -93,7 +93,8 @@ fn queue_file_options(
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(30)),
+            .busy_timeout(Duration::from_secs(30))
+            .pragma("temp_store", "MEMORY"),
     ))
 }
 

@@ -162,6 +162,8 @@ struct Site {
     host: usize,
     pages: usize,
     origin: String,
+    /// The pages rendered once, up front (a static site), when asked for.
+    rendered: Option<Vec<axum::body::Bytes>>,
 }
 
 async fn serve_page(State(site): State<Arc<Site>>, Path(name): Path<String>) -> impl IntoResponse {
@@ -171,9 +173,9 @@ async fn serve_page(State(site): State<Arc<Site>>, Path(name): Path<String>) -> 
             .collect();
         return (
             [(header::CONTENT_TYPE, "application/xml")],
-            format!(
+            axum::body::Bytes::from(format!(
                 "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{urls}</urlset>"
-            ),
+            )),
         );
     }
     let page = name
@@ -181,31 +183,53 @@ async fn serve_page(State(site): State<Arc<Site>>, Path(name): Path<String>) -> 
         .trim_end_matches(".html")
         .parse()
         .unwrap_or(0);
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        article_page(site.host, page),
-    )
+    let body = match site.rendered.as_ref().and_then(|pages| pages.get(page)) {
+        Some(rendered) => rendered.clone(),
+        None => axum::body::Bytes::from(article_page(site.host, page)),
+    };
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body)
+}
+
+/// The (host, page) pairs of a pack of `pages` pages over `hosts` hosts.
+fn pack_layout(pages: usize, hosts: usize) -> Vec<Vec<usize>> {
+    let hosts = hosts.max(1);
+    let per_host = pages.div_ceil(hosts);
+    (0..hosts)
+        .map(|host| {
+            let count = per_host.min(pages - (host * per_host).min(pages));
+            (0..count).collect()
+        })
+        .collect()
 }
 
 /// A generated pack served on loopback: `pages` article pages spread over `hosts` sites
 /// (one port each, so each is its own host for politeness), each with a sitemap. Pages
-/// are generated on request, so the pack costs no memory. Returns the `sources.toml`
-/// that lists the sites, and the (host, page) pairs served.
-pub async fn serve_pack(pages: usize, hosts: usize) -> Result<(String, Vec<(usize, usize)>)> {
-    let hosts = hosts.max(1);
-    let per_host = pages.div_ceil(hosts);
+/// are generated on request (the pack costs no memory), or once up front with
+/// `prerender` (a static site, cheaper per request). Returns the `sources.toml` that
+/// lists the sites, and the (host, page) pairs served.
+pub async fn serve_pack(
+    pages: usize,
+    hosts: usize,
+    prerender: bool,
+) -> Result<(String, Vec<(usize, usize)>)> {
     let mut sources = String::new();
     let mut served = Vec::with_capacity(pages);
-    for host in 0..hosts {
+    for (host, host_pages) in pack_layout(pages, hosts).into_iter().enumerate() {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let origin = format!("http://{}", listener.local_addr()?);
-        let count = per_host.min(pages - (host * per_host).min(pages));
-        served.extend((0..count).map(|page| (host, page)));
+        served.extend(host_pages.iter().map(|page| (host, *page)));
         sources.push_str(&format!("[[source]]\nname = \"Báo Số {host}\"\nkind = \"sitemap\"\nurl = \"{origin}/sitemap.xml\"\nevery = \"1h\"\n\n"));
+        let rendered = prerender.then(|| {
+            host_pages
+                .iter()
+                .map(|page| axum::body::Bytes::from(article_page(host, *page)))
+                .collect()
+        });
         let site = Arc::new(Site {
             host,
-            pages: count,
+            pages: host_pages.len(),
             origin,
+            rendered,
         });
         let app = axum::Router::new()
             .route("/{name}", axum::routing::get(serve_page))
@@ -218,8 +242,13 @@ pub async fn serve_pack(pages: usize, hosts: usize) -> Result<(String, Vec<(usiz
 }
 
 /// `bench pack`: serve a generated pack until interrupted (for scale-out tests and runs).
-pub async fn pack(pages: usize, hosts: usize, sources_out: &std::path::Path) -> Result<()> {
-    let (sources, _) = serve_pack(pages, hosts).await?;
+pub async fn pack(
+    pages: usize,
+    hosts: usize,
+    prerender: bool,
+    sources_out: &std::path::Path,
+) -> Result<()> {
+    let (sources, _) = serve_pack(pages, hosts, prerender).await?;
     // Written whole, then renamed: a reader never sees half a file.
     let tmp = sources_out.with_extension("tmp");
     std::fs::write(&tmp, sources)?;
@@ -301,9 +330,59 @@ pub fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// `bench pack` in a process of its own, killed when dropped.
+struct PackProcess(std::process::Child);
+
+impl Drop for PackProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `diembao bench pack --prerender` (this very binary) and waits for its
+/// `sources.toml`: the sites are served by another process, as real sites are, so the
+/// pipeline's memory and CPU figures are its own.
+fn start_pack_process(
+    pages: usize,
+    hosts: usize,
+    dir: &std::path::Path,
+) -> Result<(PackProcess, String)> {
+    let sources_out = dir.join("sources.toml");
+    let child = std::process::Command::new(std::env::current_exe()?)
+        .args(["bench", "pack", "--prerender", "--pages"])
+        .arg(pages.to_string())
+        .arg("--hosts")
+        .arg(hosts.to_string())
+        .arg("--sources-out")
+        .arg(&sources_out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let mut child = PackProcess(child);
+    let started = Instant::now();
+    loop {
+        if let Ok(sources) = std::fs::read_to_string(&sources_out) {
+            return Ok((child, sources));
+        }
+        if let Some(status) = child.0.try_wait()? {
+            anyhow::bail!("`diembao bench pack` ended before serving: {status}");
+        }
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            anyhow::bail!("`diembao bench pack` did not start serving within 120 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<CrawlBench> {
-    let (sources, served) = serve_pack(pages, hosts).await?;
     let dir = tempfile::tempdir()?;
+    let (_pack, sources) = start_pack_process(pages, hosts, dir.path())?;
+    let served: Vec<(usize, usize)> = pack_layout(pages, hosts)
+        .into_iter()
+        .enumerate()
+        .flat_map(|(host, pages)| pages.into_iter().map(move |page| (host, page)))
+        .collect();
     let mut config = Config::default();
     config.crawl.allow_private_network = true;
     config.crawl.per_host_delay_ms = 0;
