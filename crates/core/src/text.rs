@@ -407,18 +407,60 @@ pub fn fold(input: &str) -> String {
     let cleaned = clean_cow(input);
     let mut out = String::with_capacity(cleaned.len());
     for c in cleaned.chars() {
-        match c {
-            'đ' => out.push('d'),
-            'Đ' => out.push('D'),
-            c if is_combining_diacritic(c) => {}
-            c => {
-                if !strip_diacritics(c, |b| out.push(b)) {
-                    out.push(c);
-                }
+        fold_char(c, |b| out.push(b));
+    }
+    out
+}
+
+/// [`fold`] of one character of clean text.
+fn fold_char(c: char, mut out: impl FnMut(char)) {
+    match c {
+        'đ' => out('d'),
+        'Đ' => out('D'),
+        c if is_combining_diacritic(c) => {}
+        c => {
+            if !strip_diacritics(c, &mut out) {
+                out(c);
             }
         }
     }
-    out
+}
+
+/// The words of a plain text (only characters [`clean`] leaves as they are, with no
+/// look-up in the normalisation tables: Latin and Vietnamese letters, digits, general
+/// punctuation), each as its folded lower-case key, everything between them a space:
+/// what a tokenizer followed by [`fold`] and a letter-by-letter lower case would give
+/// word by word, in one pass and one buffer. In plain text, folding a word is folding
+/// its characters one by one, and words end where [`tokens`] ends them (a `.` or `,`
+/// between digits belongs to the number). Returns `false`, with `out` incomplete, for a
+/// text that is not plain.
+pub fn fold_plain_words(input: &str, out: &mut String) -> bool {
+    let mut prev = '\0';
+    let mut chars = input.chars().peekable();
+    while let Some(c) = chars.next() {
+        if needs_filter(c) || !nfc_stable(c) {
+            return false;
+        }
+        let in_word = is_word_char(c)
+            || (matches!(c, '.' | ',')
+                && prev.is_ascii_digit()
+                && chars.peek().is_some_and(char::is_ascii_digit));
+        if !in_word {
+            out.push(' ');
+        } else if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            fold_char(c, |b| {
+                if b.is_ascii() {
+                    out.push(b.to_ascii_lowercase());
+                } else {
+                    out.extend(b.to_lowercase());
+                }
+            });
+        }
+        prev = c;
+    }
+    true
 }
 
 /// Lowercase (full Unicode mapping, `Đ` → `đ`, `Ổ` → `ổ`). The case mapping of

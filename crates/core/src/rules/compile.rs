@@ -149,6 +149,10 @@ pub(super) struct Compiled {
 pub(super) struct Engine {
     /// Folded patterns of all literals; `None` without any.
     pub automaton: Option<AhoCorasick>,
+    /// The first folded syllable of every trigger literal's pattern as a whole word
+    /// (` s1 `), or as the start of one for a one-syllable prefix literal (` s1`):
+    /// the prefilter of `eval::may_fire`.
+    pub first_syllables: Option<AhoCorasick>,
     /// Literals of each automaton pattern (one folded form can stand for
     /// several accented literals).
     pub pattern_lits: Vec<Vec<u32>>,
@@ -352,8 +356,30 @@ impl Engine {
                     .map_err(|e| format!("cannot build the rule automaton: {e}"))?,
             )
         };
+        // The patterns of trigger literals (a rule is looked at only when one of its
+        // triggers occurs), cut after their first syllable. A pattern is ` s1 s2 … `;
+        // a prefix literal lacks the last space.
+        let first: Vec<&str> = b
+            .patterns
+            .iter()
+            .zip(&b.pattern_lits)
+            .filter(|(_, lits)| lits.iter().any(|&l| !triggers[l as usize].is_empty()))
+            .map(|(p, _)| match p.get(1..).and_then(|rest| rest.find(' ')) {
+                Some(at) => &p[..=at + 1],
+                None => p.as_str(),
+            })
+            .collect();
+        let first_syllables = if first.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::new(first)
+                    .map_err(|e| format!("cannot build the rule prefilter: {e}"))?,
+            )
+        };
         Ok(Engine {
             automaton,
+            first_syllables,
             pattern_lits: b.pattern_lits,
             literals: b.literals,
             compiled,
@@ -368,7 +394,17 @@ impl Engine {
     }
 
     pub fn evaluate(&self, doc: &super::DocFields<'_>, rules: &[Rule]) -> Vec<super::RuleMatch> {
-        eval::evaluate(self, doc, rules)
+        eval::evaluate(self, doc, rules, true)
+    }
+
+    /// [`Self::evaluate`] without the prefilter (tests check that it changes nothing).
+    #[cfg(test)]
+    pub fn evaluate_unfiltered(
+        &self,
+        doc: &super::DocFields<'_>,
+        rules: &[Rule],
+    ) -> Vec<super::RuleMatch> {
+        eval::evaluate(self, doc, rules, false)
     }
 }
 

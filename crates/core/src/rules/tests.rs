@@ -762,6 +762,67 @@ fn text_like() -> impl Strategy<Value = String> {
     })
 }
 
+#[test]
+fn the_prefilter_passes_what_fires_and_drops_what_cannot() {
+    let rules = set(&[
+        ("price", "\"25.000 đồng\""),
+        ("share", "\"1,5 tỷ\" NEAR/3 chuyển"),
+        ("bet", "\"nhà cái\" OR cádộ*"),
+    ]);
+    let cases = [
+        ("Giá vé 25.000 đồng một lượt", vec!["price"]),
+        ("Chuyển ngay 1,5 tỷ cho nhà cái", vec!["bet", "share"]),
+        ("NHÀ CÁI uy tín", vec!["bet"]),
+        ("cádộbóng hôm nay", vec!["bet"]),
+        ("Giá vé 25 000 đồng; nhà cáo; 1.5 tỷ", vec![]),
+        ("Tin thời tiết: mưa rào ở Phan Rang", vec![]),
+    ];
+    for (text, expected) in cases {
+        let d = doc("", text);
+        let filtered: Vec<String> = rules
+            .engine
+            .evaluate(&d, &rules.rules)
+            .into_iter()
+            .map(|m| m.rule)
+            .collect();
+        let mut full: Vec<String> = rules
+            .engine
+            .evaluate_unfiltered(&d, &rules.rules)
+            .into_iter()
+            .map(|m| m.rule)
+            .collect();
+        full.sort();
+        let mut sorted = filtered.clone();
+        sorted.sort();
+        assert_eq!(sorted, full, "{text}");
+        assert_eq!(full, expected, "{text}");
+    }
+    // Plain text is read by the prefilter; other text is always analysed.
+    let mut words = String::new();
+    assert!(crate::text::fold_plain_words(
+        "Giá 25.000 đồng, NHÀ CÁI.",
+        &mut words
+    ));
+    assert_eq!(words, "gia 25.000 dong  nha cai ");
+    assert!(!crate::text::fold_plain_words(
+        "Hoa\u{0300}",
+        &mut String::new()
+    ));
+    assert!(!crate::text::fold_plain_words(
+        "か\u{3099}",
+        &mut String::new()
+    ));
+    assert!(!crate::text::fold_plain_words(
+        "a\u{0007}b",
+        &mut String::new()
+    ));
+}
+
+/// Numbers with separators and short words, with Vietnamese letters and capitals.
+fn numbers_and_words() -> impl Strategy<Value = String> {
+    "([0-9]{1,3}([.,][0-9]{1,3}){0,2}|[a-zđơưâêôăA-ZĐ]{1,4}|Đồng|đồng|[.,;:!?/-]| ){0,16}"
+}
+
 fn sample_rules() -> RuleSet {
     set(&[
         ("p1", "bão OR \"cá độ\" OR nhacai*"),
@@ -818,6 +879,50 @@ proptest! {
         let composed = fired(&rules, &doc(&title, &text));
         let (t, x) = (nfd(&title), nfd(&text));
         prop_assert_eq!(fired(&rules, &doc(&t, &x)), composed);
+    }
+
+    #[test]
+    fn the_prefilter_never_drops_a_match(
+        title in prop_oneof![text_like(), any::<String>(), numbers_and_words()],
+        text in prop_oneof![text_like(), any::<String>(), numbers_and_words(), text_like().prop_map(|t| nfd(&t))],
+        pick in proptest::collection::vec(any::<prop::sample::Index>(), 1..4),
+        url in "[a-z0-9:/._-]{0,40}",
+    ) {
+        // Rules made of the document's own words (so that they fire), fixed ones, and a
+        // prefix rule: the prefilter may only pass over documents no rule fires on.
+        let words: Vec<&str> = crate::text::tokens(&text)
+            .chain(crate::text::tokens(&title))
+            .map(|t| t.text)
+            .collect();
+        let mut rules = vec![
+            ("s1", "bão OR \"cá độ\" OR nhacai*".to_string()),
+            ("s2", "(a OR b) NEAR/2 (c OR bão) NOT x".to_string()),
+            ("s3", "\"25.000 đồng\" OR title:báo".to_string()),
+        ];
+        if !words.is_empty() {
+            let chosen: Vec<String> = pick
+                .iter()
+                .map(|i| format!("\"{}\"", words[i.index(words.len())].replace('"', "")))
+                .collect();
+            rules.push(("w1", chosen.join(" OR ")));
+            rules.push(("w2", chosen.join(" NEAR/5 ")));
+            rules.push(("w3", format!("\"{}\"", chosen.iter().map(|w| w.trim_matches('"')).collect::<Vec<_>>().join(" "))));
+            let first = words[pick[0].index(words.len())];
+            let prefix: String = first.chars().take(2).collect();
+            if !prefix.is_empty() && prefix.chars().all(char::is_alphanumeric) {
+                rules.push(("w4", format!("{prefix}*")));
+            }
+        }
+        let file: Vec<(&str, &str)> = rules.iter().map(|(id, q)| (*id, q.as_str())).collect();
+        // Words that make no valid rule leave the fixed rules, which always parse.
+        let set = parse_rules(&rule_file(&file)).or_else(|_| parse_rules(&rule_file(&file[..3])));
+        prop_assert!(set.is_ok(), "{:?}", set.err());
+        if let Ok(set) = set {
+            let d = DocFields { title: &title, text: &text, source: "", url: &url };
+            let filtered: Vec<String> = set.engine.evaluate(&d, &set.rules).into_iter().map(|m| m.rule).collect();
+            let full: Vec<String> = set.engine.evaluate_unfiltered(&d, &set.rules).into_iter().map(|m| m.rule).collect();
+            prop_assert_eq!(filtered, full);
+        }
     }
 
     #[test]
