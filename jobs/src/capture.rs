@@ -94,8 +94,11 @@ impl OpenPack {
             .write(true)
             .create_new(true)
             .open(&path)?;
-        // The new name itself is made durable once, here; each batch then syncs data.
-        std::fs::File::open(parent)?.sync_all()?;
+        // The new name itself is made durable once, here (each batch then syncs its
+        // data). Best effort: not every platform syncs a directory opened as a file.
+        if let Ok(dir) = std::fs::File::open(parent) {
+            let _ = dir.sync_all();
+        }
         Ok(Self {
             file: std::sync::Arc::new(file),
             relative: relative.to_string_lossy().into_owned(),
