@@ -127,16 +127,15 @@ impl PackWriter {
         }
         let (file, relative, start) = {
             let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-            let stale = open.as_ref().is_none_or(|pack| {
-                (pack.end > 0 && pack.end + bytes.len() as u64 > PACK_MAX_BYTES)
-                    || pack.opened.elapsed() > PACK_MAX_AGE
-            });
-            if stale {
-                *open = None;
-                *open = Some(OpenPack::create(data_dir)?);
-            }
-            let Some(pack) = open.as_mut() else {
-                return Err(std::io::Error::other("no pack open"));
+            // A full or old pack is closed before its successor is created.
+            let pack = match open.take() {
+                Some(pack)
+                    if !(pack.end > 0 && pack.end + bytes.len() as u64 > PACK_MAX_BYTES)
+                        && pack.opened.elapsed() <= PACK_MAX_AGE =>
+                {
+                    open.insert(pack)
+                }
+                _ => open.insert(OpenPack::create(data_dir)?),
             };
             let start = pack.end;
             pack.end += bytes.len() as u64;

@@ -576,7 +576,7 @@ impl Env {
             return Ok(Upsert::Unchanged);
         };
         if post.text.trim().is_empty() && post.title.is_none() {
-            self.skip("empty_post");
+            self.counters.skip("empty_post");
             return Ok(Upsert::Unchanged);
         }
         let title = post
@@ -652,10 +652,6 @@ impl Env {
             }
         };
         listing.map_err(|err| JobError::Other(format!("{}: {err}", fetched.final_url)))
-    }
-
-    fn skip(&self, reason: &str) {
-        self.counters.skip(reason);
     }
 
     /// Fetches and extracts a batch of frontier URLs, several at a time (the fetcher
@@ -766,7 +762,7 @@ impl Env {
             Ok(fetched) => fetched,
             Err(err) => {
                 let (state, reason) = if matches!(err, FetchError::Robots) {
-                    self.skip("robots");
+                    self.counters.skip("robots");
                     (url_state::SKIPPED, "robots".to_string())
                 } else {
                     Counters::bump(&self.counters.failed, err.reason());

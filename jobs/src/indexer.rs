@@ -77,6 +77,25 @@ impl Uncommitted {
     }
 }
 
+/// The rules that fired on a document and their categories, each once, in the order
+/// met: what the index holds of its matches.
+#[derive(Default)]
+struct Tags {
+    rules: Vec<String>,
+    categories: Vec<String>,
+}
+
+impl Tags {
+    fn add(&mut self, rule: String, category: String) {
+        if !self.rules.contains(&rule) {
+            self.rules.push(rule);
+        }
+        if !self.categories.contains(&category) {
+            self.categories.push(category);
+        }
+    }
+}
+
 /// The index view of a stored document.
 pub fn index_doc(doc: &Document, rules: Vec<String>, categories: Vec<String>) -> IndexDoc {
     let published = published_with_offset(doc);
@@ -102,16 +121,11 @@ pub fn fresh_index_doc(
     doc: &diembao_core::NewDocument,
     matches: &[(i64, diembao_store::NewMatch)],
 ) -> IndexDoc {
-    let mut rules: Vec<String> = Vec::new();
-    let mut categories: Vec<String> = Vec::new();
+    let mut tags = Tags::default();
     for (_, m) in matches {
-        if !rules.contains(&m.rule_id) {
-            rules.push(m.rule_id.clone());
-        }
-        if !categories.contains(&m.category) {
-            categories.push(m.category.clone());
-        }
+        tags.add(m.rule_id.clone(), m.category.clone());
     }
+    let Tags { rules, categories } = tags;
     IndexDoc {
         id,
         url: doc.url.clone(),
@@ -329,21 +343,16 @@ impl Env {
             return Ok(0);
         }
         let docs = self.store.documents_by_ids(&ids).await?;
-        let mut tags: std::collections::HashMap<i64, (Vec<String>, Vec<String>)> =
-            std::collections::HashMap::new();
+        let mut tags: std::collections::HashMap<i64, Tags> = std::collections::HashMap::new();
         for m in self.store.open_matches(&ids).await? {
-            let entry = tags.entry(m.document_id).or_default();
-            if !entry.0.contains(&m.rule_id) {
-                entry.0.push(m.rule_id);
-            }
-            if !entry.1.contains(&m.category) {
-                entry.1.push(m.category);
-            }
+            tags.entry(m.document_id)
+                .or_default()
+                .add(m.rule_id, m.category);
         }
         let docs: Vec<IndexDoc> = docs
             .iter()
             .map(|d| {
-                let (rules, categories) = tags.remove(&d.id).unwrap_or_default();
+                let Tags { rules, categories } = tags.remove(&d.id).unwrap_or_default();
                 index_doc(d, rules, categories)
             })
             .collect();

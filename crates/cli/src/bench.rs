@@ -190,7 +190,7 @@ async fn serve_page(State(site): State<Arc<Site>>, Path(name): Path<String>) -> 
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body)
 }
 
-/// The (host, page) pairs of a pack of `pages` pages over `hosts` hosts.
+/// The pages of each host of a pack of `pages` pages over `hosts` hosts.
 fn pack_layout(pages: usize, hosts: usize) -> Vec<Vec<usize>> {
     let hosts = hosts.max(1);
     let per_host = pages.div_ceil(hosts);
@@ -206,18 +206,12 @@ fn pack_layout(pages: usize, hosts: usize) -> Vec<Vec<usize>> {
 /// (one port each, so each is its own host for politeness), each with a sitemap. Pages
 /// are generated on request (the pack costs no memory), or once up front with
 /// `prerender` (a static site, cheaper per request). Returns the `sources.toml` that
-/// lists the sites, and the (host, page) pairs served.
-pub async fn serve_pack(
-    pages: usize,
-    hosts: usize,
-    prerender: bool,
-) -> Result<(String, Vec<(usize, usize)>)> {
+/// lists the sites.
+pub async fn serve_pack(pages: usize, hosts: usize, prerender: bool) -> Result<String> {
     let mut sources = String::new();
-    let mut served = Vec::with_capacity(pages);
     for (host, host_pages) in pack_layout(pages, hosts).into_iter().enumerate() {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let origin = format!("http://{}", listener.local_addr()?);
-        served.extend(host_pages.iter().map(|page| (host, *page)));
         sources.push_str(&format!("[[source]]\nname = \"Báo Số {host}\"\nkind = \"sitemap\"\nurl = \"{origin}/sitemap.xml\"\nevery = \"1h\"\n\n"));
         let rendered = prerender.then(|| {
             host_pages
@@ -238,7 +232,7 @@ pub async fn serve_pack(
             let _ = axum::serve(listener, app).await;
         });
     }
-    Ok((sources, served))
+    Ok(sources)
 }
 
 /// `bench pack`: serve a generated pack until interrupted (for scale-out tests and runs).
@@ -248,7 +242,7 @@ pub async fn pack(
     prerender: bool,
     sources_out: &std::path::Path,
 ) -> Result<()> {
-    let (sources, _) = serve_pack(pages, hosts, prerender).await?;
+    let sources = serve_pack(pages, hosts, prerender).await?;
     // Written whole, then renamed: a reader never sees half a file.
     let tmp = sources_out.with_extension("tmp");
     std::fs::write(&tmp, sources)?;

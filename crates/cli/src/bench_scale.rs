@@ -178,7 +178,7 @@ async fn one_run(
 }
 
 pub async fn scale(options: ScaleOptions) -> Result<ScaleBench> {
-    let (sources, _) = crate::bench::serve_pack(options.pages, options.hosts, false).await?;
+    let sources = crate::bench::serve_pack(options.pages, options.hosts, false).await?;
     let mut runs = Vec::new();
     for &workers in &options.workers {
         let database = format!("diembao_scale_{workers}");

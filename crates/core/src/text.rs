@@ -441,26 +441,25 @@ pub fn fold_plain_words(input: &str, out: &mut String) -> bool {
         if needs_filter(c) || !nfc_stable(c) {
             return false;
         }
-        let in_word = is_word_char(c)
-            || (matches!(c, '.' | ',')
-                && prev.is_ascii_digit()
-                && chars.peek().is_some_and(char::is_ascii_digit));
-        if !in_word {
+        if !(is_word_char(c) || is_number_separator(c, prev, chars.peek().copied())) {
             out.push(' ');
         } else if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
         } else {
-            fold_char(c, |b| {
-                if b.is_ascii() {
-                    out.push(b.to_ascii_lowercase());
-                } else {
-                    out.extend(b.to_lowercase());
-                }
-            });
+            fold_char(c, |b| push_lower(b, out));
         }
         prev = c;
     }
     true
+}
+
+/// Appends `c` in lower case, letter by letter (the folded keys of words are so made).
+pub(crate) fn push_lower(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+    } else {
+        out.extend(c.to_lowercase());
+    }
 }
 
 /// Lowercase (full Unicode mapping, `Đ` → `đ`, `Ổ` → `ổ`). The case mapping of
@@ -644,15 +643,17 @@ fn word_end(input: &str, start: usize) -> usize {
     while let Some((i, c)) = chars.next() {
         if is_word_char(c) {
             end = start + i + c.len_utf8();
-        } else if !(matches!(c, '.' | ',')
-            && prev.is_ascii_digit()
-            && chars.peek().is_some_and(|&(_, n)| n.is_ascii_digit()))
-        {
+        } else if !is_number_separator(c, prev, chars.peek().map(|&(_, n)| n)) {
             break;
         }
         prev = c;
     }
     end
+}
+
+/// A `.` or `,` between digits, which belongs to the number (`25.000`, `1,5`).
+fn is_number_separator(c: char, prev: char, next: Option<char>) -> bool {
+    matches!(c, '.' | ',') && prev.is_ascii_digit() && next.is_some_and(|n| n.is_ascii_digit())
 }
 
 #[cfg(test)]

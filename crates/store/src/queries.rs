@@ -1047,11 +1047,6 @@ impl Store {
         pages: &[PageEnd<'_>],
     ) -> Result<Vec<PageEndWritten>, StoreError> {
         let _turn = self.write_turn().await;
-        self.write_pages(pages).await
-    }
-
-    /// [`Self::store_pages_in_one`] once its turn has come.
-    async fn write_pages(&self, pages: &[PageEnd<'_>]) -> Result<Vec<PageEndWritten>, StoreError> {
         let txn = self.begin_write().await?;
         // A batch costs a handful of statements, not a handful per page: the fetch log,
         // the captures, the new documents and the frontier states go in one each.

@@ -44,11 +44,7 @@ pub(super) fn push_folded_key(word: &str, out: &mut String) {
         return;
     }
     for c in text::fold(word).chars() {
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.extend(c.to_lowercase());
-        }
+        text::push_lower(c, out);
     }
 }
 
@@ -517,10 +513,10 @@ impl Ctx<'_, '_> {
 /// Whether a rule may fire on `doc`: the first syllable of some trigger literal is a
 /// word of a field the rules look at. A rule is looked at only where one of its trigger
 /// literals occurs, and a literal only where its first syllable is a word's folded key,
-/// so a document without any cannot fire a rule. Most documents are tagged with nothing, and this one pass over their
-/// text ([`text::fold_plain_words`]) costs a fraction of the analysis it spares. Text
-/// that is not plain (rare characters, ones [`text::clean`] changes) and URLs (split
-/// otherwise) are always analysed.
+/// so a document without any cannot fire a rule. Most documents are tagged with
+/// nothing, and this one pass over their text ([`text::fold_plain_words`]) costs a
+/// fraction of the analysis it spares. Text that is not plain (rare characters, ones
+/// [`text::clean`] changes) and URLs (split otherwise) are always analysed.
 fn may_fire(first_syllables: &AhoCorasick, doc: &DocFields<'_>, fields: FieldMask) -> bool {
     if fields & Field::Url.bit() != 0 {
         return true;
