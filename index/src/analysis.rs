@@ -73,7 +73,11 @@ pub fn fold_term(folded: &str) -> String {
 /// The words of a text, with their keys and positions. Offsets refer to `input` as given;
 /// pass clean text ([`text::clean`]) so that offsets, keys and display agree.
 pub fn words(input: &str) -> Vec<Word> {
-    words_where(input, |_, _| true)
+    let mut out = Vec::new();
+    each_piece(input, None, |start, end, position, keys| {
+        out.push(Word::new(start, end, position, keys));
+    });
+    out
 }
 
 /// [`words`], analysing only the words whose folded key may start with `first` and have
@@ -82,39 +86,74 @@ pub fn words(input: &str) -> Vec<Word> {
 /// `input` must be clean text (NFC).
 pub fn words_where(input: &str, wanted: impl Fn(char, usize) -> bool) -> Vec<Word> {
     let mut out = Vec::new();
-    // Extra positions taken by tokens split into several words.
-    let mut extra: u32 = 0;
-    for token in text::tokens(input) {
-        let base = token.position.saturating_add(extra);
-        let mut n: u32 = 0;
-        for (start, end) in split_token(token.text) {
-            let piece = &token.text[start..end];
-            let position = base.saturating_add(n);
-            n += 1;
-            if !wanted_piece(piece, &wanted) {
-                continue;
-            }
-            let (exact, folded, unaccented) = keys(piece);
-            if exact.is_empty() {
-                continue;
-            }
-            out.push(Word {
-                start: token.start + start,
-                end: token.start + end,
-                position,
-                exact,
-                folded,
-                unaccented,
-            });
-        }
-        extra = extra.saturating_add(n.saturating_sub(1));
-    }
+    each_piece(input, Some(&wanted), |start, end, position, keys| {
+        out.push(Word::new(start, end, position, keys));
+    });
     out
+}
+
+impl Word {
+    fn new(start: usize, end: usize, position: u32, keys: &Keys) -> Self {
+        Word {
+            start,
+            end,
+            position,
+            exact: keys.exact.to_string(),
+            folded: keys.folded.to_string(),
+            unaccented: keys.unaccented,
+        }
+    }
+}
+
+/// Calls `found(start, end, position, keys)` for each word of `input` (each wanted one,
+/// see [`words_where`]), in order: the one walk that [`words`] and the tokenizer share.
+fn each_piece(
+    input: &str,
+    wanted: Option<&dyn Fn(char, usize) -> bool>,
+    mut found: impl FnMut(usize, usize, u32, &Keys),
+) {
+    KEY_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        // Extra positions taken by tokens split into several words.
+        let mut extra: u32 = 0;
+        for token in text::tokens(input) {
+            let base = token.position.saturating_add(extra);
+            let mut n: u32 = 0;
+            let mut split = |start: usize, end: usize| {
+                let piece = &token.text[start..end];
+                let position = base.saturating_add(n);
+                n += 1;
+                if wanted.is_some_and(|wanted| !wanted_piece(piece, wanted)) {
+                    return;
+                }
+                let (start, end) = (token.start + start, token.start + end);
+                // One look-up for a piece met before (most of them).
+                if let Some(keys) = cache.get(piece) {
+                    if !keys.exact.is_empty() {
+                        found(start, end, position, keys);
+                    }
+                    return;
+                }
+                let keys = compute_keys(piece);
+                if !keys.exact.is_empty() {
+                    found(start, end, position, &keys);
+                }
+                if piece.len() <= MAX_CACHED_PIECE {
+                    if cache.len() >= KEY_CACHE_SIZE {
+                        cache.clear();
+                    }
+                    cache.insert(piece.into(), keys);
+                }
+            };
+            split_token(token.text, &mut split);
+            extra = extra.saturating_add(n.saturating_sub(1));
+        }
+    });
 }
 
 /// Whether the folded key of `piece` may start with a wanted letter and have a wanted
 /// length (a letter of clean text folds to one letter).
-fn wanted_piece(piece: &str, wanted: &impl Fn(char, usize) -> bool) -> bool {
+fn wanted_piece(piece: &str, wanted: &dyn Fn(char, usize) -> bool) -> bool {
     if is_number(piece) {
         let number = normalize_number(piece);
         return number
@@ -142,30 +181,22 @@ fn is_number(piece: &str) -> bool {
         .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
 }
 
-/// `(exact, folded, unaccented)` of one piece of a token. Texts repeat a few thousand
-/// syllables over and over, so each thread remembers the keys of the pieces it has met
-/// (up to [`KEY_CACHE_SIZE`], then it starts again): indexing and snippets mostly look
-/// their keys up instead of working them out again.
-fn keys(piece: &str) -> (String, String, bool) {
-    thread_local! {
-        static CACHE: std::cell::RefCell<std::collections::HashMap<Box<str>, (String, String, bool)>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
-    }
-    if piece.len() > MAX_CACHED_PIECE {
-        return compute_keys(piece);
-    }
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if let Some(found) = cache.get(piece) {
-            return found.clone();
-        }
-        let computed = compute_keys(piece);
-        if cache.len() >= KEY_CACHE_SIZE {
-            cache.clear();
-        }
-        cache.insert(piece.into(), computed.clone());
-        computed
-    })
+/// The keys of one piece of a token.
+struct Keys {
+    /// Canonical accented key, or the piece as written (lower case) without diacritics.
+    exact: Box<str>,
+    /// Key without diacritics.
+    folded: Box<str>,
+    /// The piece has no diacritic and no `đ`.
+    unaccented: bool,
+}
+
+thread_local! {
+    /// The keys of the pieces this thread has met. Texts repeat a few thousand syllables
+    /// over and over, so indexing and snippets mostly look their keys up instead of
+    /// working them out again (up to [`KEY_CACHE_SIZE`] pieces, then it starts again).
+    static KEY_CACHE: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Keys>> =
+        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
 }
 
 /// Pieces a thread keeps the keys of at most (a few MB).
@@ -174,26 +205,35 @@ const KEY_CACHE_SIZE: usize = 50_000;
 /// Longer pieces (URLs, run-together words) are rare and not worth keeping.
 const MAX_CACHED_PIECE: usize = 32;
 
-fn compute_keys(piece: &str) -> (String, String, bool) {
-    if piece
-        .bytes()
-        .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
-    {
-        let number = normalize_number(piece);
-        return (number.clone(), number, true);
+fn compute_keys(piece: &str) -> Keys {
+    if is_number(piece) {
+        let number: Box<str> = normalize_number(piece).into();
+        return Keys {
+            exact: number.clone(),
+            folded: number,
+            unaccented: true,
+        };
     }
     let (exact, folded) = text::analysis_key(piece);
     let exact = match i_for_y(&exact) {
         Cow::Borrowed(_) => exact,
         Cow::Owned(changed) => changed,
     };
-    (exact, folded, text::is_unaccented(piece))
+    Keys {
+        exact: exact.into(),
+        folded: folded.into(),
+        unaccented: text::is_unaccented(piece),
+    }
 }
 
 /// Sub-ranges of a core token: split where ASCII digits meet other characters, and a
 /// dotted date (`13.3.2023`) at its dots.
-fn split_token(token: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::with_capacity(1);
+fn split_token(token: &str, piece: &mut impl FnMut(usize, usize)) {
+    // Most tokens are words without a digit: one piece.
+    if !token.bytes().any(|b| b.is_ascii_digit()) {
+        piece(0, token.len());
+        return;
+    }
     let mut start = 0;
     let mut in_digits: Option<bool> = None;
     for (i, c) in token.char_indices() {
@@ -201,7 +241,7 @@ fn split_token(token: &str) -> Vec<(usize, usize)> {
         let digit = c.is_ascii_digit() || (matches!(c, '.' | ',') && in_digits == Some(true));
         match in_digits {
             Some(previous) if previous != digit => {
-                push_piece(token, start, i, previous, &mut out);
+                push_piece(token, start, i, previous, piece);
                 start = i;
             }
             _ => {}
@@ -209,24 +249,28 @@ fn split_token(token: &str) -> Vec<(usize, usize)> {
         in_digits = Some(digit);
     }
     if let Some(digits) = in_digits {
-        push_piece(token, start, token.len(), digits, &mut out);
+        push_piece(token, start, token.len(), digits, piece);
     }
-    out
 }
 
-fn push_piece(token: &str, start: usize, end: usize, digits: bool, out: &mut Vec<(usize, usize)>) {
+fn push_piece(
+    token: &str,
+    start: usize,
+    end: usize,
+    digits: bool,
+    piece: &mut impl FnMut(usize, usize),
+) {
     if digits && is_dotted_date(&token[start..end]) {
         let mut from = start;
         for part in token[start..end].split('.') {
-            out.push((from, from + part.len()));
+            piece(from, from + part.len());
             from += part.len() + 1;
         }
     } else {
-        out.push((start, end));
+        piece(start, end);
     }
 }
 
-/// `d.m.yyyy` or `dd.mm.yy` (one or two digits, one or two digits, two or four digits).
 fn is_dotted_date(s: &str) -> bool {
     let parts: Vec<&str> = s.split('.').collect();
     matches!(parts.as_slice(), [d, m, y]
@@ -289,55 +333,93 @@ fn i_for_y(key: &str) -> Cow<'_, str> {
 }
 
 /// The tokenizer of the analysed fields: for each word, its exact term and its folded
-/// term at the same position. The input is cleaned first ([`text::clean`]); offsets refer
-/// to the cleaned text, which is what the index stores.
+/// term at the same position. It is handed clean text ([`text::clean`]: the index cleans
+/// every analysed value before it stores and tokenizes it, so it is not cleaned twice);
+/// offsets refer to that text.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct VietnameseTokenizer;
 
-pub struct VecTokenStream {
-    tokens: Vec<Token>,
+/// The tokens of one text. Each word's two terms (folded first, then exact) are laid out
+/// in one buffer, and the stream hands them out through one reused [`Token`]: no
+/// allocation per term.
+pub struct VietnameseTokenStream {
+    terms: String,
+    words: Vec<WordTerms>,
+    /// Index of the next term: word `next / 2`, folded term when even.
     next: usize,
+    token: Token,
 }
 
-impl TokenStream for VecTokenStream {
+/// One word of a [`VietnameseTokenStream`]: where it is, and its terms in `terms`.
+struct WordTerms {
+    start: usize,
+    end: usize,
+    position: u32,
+    /// `terms[fold_start..exact_start]` is the folded term, `terms[exact_start..exact_end]`
+    /// the exact one.
+    fold_start: usize,
+    exact_start: usize,
+    exact_end: usize,
+}
+
+impl TokenStream for VietnameseTokenStream {
     fn advance(&mut self) -> bool {
-        if self.next < self.tokens.len() {
-            self.next += 1;
-            true
+        let Some(word) = self.words.get(self.next / 2) else {
+            return false;
+        };
+        let range = if self.next.is_multiple_of(2) {
+            word.fold_start..word.exact_start
         } else {
-            false
-        }
+            word.exact_start..word.exact_end
+        };
+        self.next += 1;
+        let token = &mut self.token;
+        token.offset_from = word.start;
+        token.offset_to = word.end;
+        token.position = word.position as usize;
+        token.position_length = 1;
+        token.text.clear();
+        token.text.push_str(&self.terms[range]);
+        true
     }
 
     fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
+        &self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
+        &mut self.token
     }
 }
 
 impl Tokenizer for VietnameseTokenizer {
-    type TokenStream<'a> = VecTokenStream;
+    type TokenStream<'a> = VietnameseTokenStream;
 
-    fn token_stream<'a>(&'a mut self, input: &'a str) -> VecTokenStream {
-        let cleaned = text::clean(input);
-        let words = words(&cleaned);
-        let mut tokens = Vec::with_capacity(words.len() * 2);
-        for word in words {
-            let fold = word.fold_term();
-            let token = |text: String| Token {
-                offset_from: word.start,
-                offset_to: word.end,
-                position: word.position as usize,
-                text,
-                position_length: 1,
-            };
-            tokens.push(token(fold));
-            tokens.push(token(word.exact));
+    fn token_stream<'a>(&'a mut self, input: &'a str) -> VietnameseTokenStream {
+        debug_assert_eq!(text::clean(input), input, "the index tokenizes clean text");
+        let mut terms = String::with_capacity(input.len() * 2 + 16);
+        let mut words = Vec::with_capacity(input.len() / 5);
+        each_piece(input, None, |start, end, position, keys| {
+            let fold_start = terms.len();
+            terms.push(FOLD_MARK);
+            terms.push_str(&keys.folded);
+            let exact_start = terms.len();
+            terms.push_str(&keys.exact);
+            words.push(WordTerms {
+                start,
+                end,
+                position,
+                fold_start,
+                exact_start,
+                exact_end: terms.len(),
+            });
+        });
+        VietnameseTokenStream {
+            terms,
+            words,
+            next: 0,
+            token: Token::default(),
         }
-        VecTokenStream { tokens, next: 0 }
     }
 }
 
@@ -507,7 +589,8 @@ mod tests {
     #[test]
     fn tokenizer_emits_two_terms_per_position() {
         let mut tokenizer = VietnameseTokenizer;
-        let mut stream = tokenizer.token_stream("Chuye\u{0302}\u{0309}n đổi");
+        let input = text::clean("Chuye\u{0302}\u{0309}n đổi");
+        let mut stream = tokenizer.token_stream(&input);
         let mut seen = Vec::new();
         while stream.advance() {
             let t = stream.token();
@@ -522,5 +605,34 @@ mod tests {
                 ("đổi".to_owned(), 1)
             ]
         );
+    }
+
+    proptest::proptest! {
+        /// The stream (one buffer, one reused token) hands out exactly the words'
+        /// terms: for each word its folded term, then its exact one, at the word's
+        /// offsets and position.
+        #[test]
+        fn the_stream_gives_each_word_folded_then_exact(
+            input in "[a-zA-Z0-9àáảãạăắằẳẵặâấầẩẫậđĐèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ .,!?/\u{0300}\u{0301}\u{0323}-]{0,80}"
+        ) {
+            let cleaned = text::clean(&input);
+            let expected: Vec<(String, usize, usize, usize)> = words(&cleaned)
+                .into_iter()
+                .flat_map(|w| {
+                    let at = (w.start, w.end, w.position as usize);
+                    [(w.fold_term(), at.0, at.1, at.2), (w.exact, at.0, at.1, at.2)]
+                })
+                .collect();
+            let mut tokenizer = VietnameseTokenizer;
+            let mut stream = tokenizer.token_stream(&cleaned);
+            let mut got = Vec::new();
+            while stream.advance() {
+                let t = stream.token();
+                proptest::prop_assert_eq!(t.position_length, 1);
+                got.push((t.text.clone(), t.offset_from, t.offset_to, t.position));
+            }
+            proptest::prop_assert!(!stream.advance());
+            proptest::prop_assert_eq!(got, expected);
+        }
     }
 }

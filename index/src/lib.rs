@@ -359,17 +359,10 @@ pub(crate) const ACCENTED: &str = "accented";
 /// Whether at least a quarter of the letter words of the texts have diacritics (Vietnamese
 /// typed with accents; text without them, or with a few, is typed without).
 fn written_with_diacritics(texts: &[&str]) -> bool {
-    let (mut words, mut accented) = (0usize, 0usize);
-    for text in texts {
-        for token in diembao_core::text::tokens(text) {
-            if token.text.chars().any(char::is_alphabetic) {
-                words += 1;
-                if !diembao_core::text::is_unaccented(token.text) {
-                    accented += 1;
-                }
-            }
-        }
-    }
+    let (words, accented) = texts
+        .iter()
+        .map(|text| diembao_core::text::letter_words(text))
+        .fold((0, 0), |(w, a), (tw, ta)| (w + tw, a + ta));
     words > 0 && accented * 4 >= words
 }
 
@@ -395,7 +388,8 @@ fn to_tantivy(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
     if let Some(source) = &doc.source {
         out.add_text(fields.source, source);
         out.add_text(fields.source_key, source_key(source));
-        out.add_text(fields.source_text, source);
+        // Analysed text is handed to the tokenizer clean (it does not clean again).
+        out.add_text(fields.source_text, diembao_core::text::clean(source));
     }
     out.add_text(fields.kind, &doc.kind);
     if let Some(published) = &doc.published {

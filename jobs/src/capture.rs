@@ -114,13 +114,18 @@ impl PackWriter {
     /// takes its range under the lock and writes and syncs outside it.
     pub fn append(&self, data_dir: &Path, bodies: &[(&str, &[u8])]) -> std::io::Result<Pack> {
         use std::os::unix::fs::FileExt;
-        let mut bytes = Vec::with_capacity(bodies.iter().map(|(_, b)| b.len()).sum());
+        // Where each body goes relative to the batch's start, and the bodies to write
+        // (each distinct one once), written where they go rather than copied into one
+        // buffer first: a batch is a megabyte or more, fresh memory each time.
+        let mut len: u64 = 0;
         let mut relative_offsets = Vec::with_capacity(bodies.len());
+        let mut unique: Vec<(u64, &[u8])> = Vec::with_capacity(bodies.len());
         let mut seen: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
         for (sha256, body) in bodies {
             let at = *seen.entry(sha256).or_insert_with(|| {
-                let at = bytes.len() as u64;
-                bytes.extend_from_slice(body);
+                let at = len;
+                unique.push((at, body));
+                len += body.len() as u64;
                 at
             });
             relative_offsets.push(at);
@@ -130,7 +135,7 @@ impl PackWriter {
             // A full or old pack is closed before its successor is created.
             let pack = match open.take() {
                 Some(pack)
-                    if !(pack.end > 0 && pack.end + bytes.len() as u64 > PACK_MAX_BYTES)
+                    if !(pack.end > 0 && pack.end + len > PACK_MAX_BYTES)
                         && pack.opened.elapsed() <= PACK_MAX_AGE =>
                 {
                     open.insert(pack)
@@ -138,11 +143,12 @@ impl PackWriter {
                 _ => open.insert(OpenPack::create(data_dir)?),
             };
             let start = pack.end;
-            pack.end += bytes.len() as u64;
+            pack.end += len;
             (pack.file.clone(), pack.relative.clone(), start)
         };
-        let written = file
-            .write_all_at(&bytes, start)
+        let written = unique
+            .iter()
+            .try_for_each(|(at, body)| file.write_all_at(body, start + at))
             .and_then(|()| file.sync_data());
         if let Err(err) = written {
             // The next batch starts a new pack rather than trust this one's state.
