@@ -75,7 +75,7 @@ impl Env {
             stored: Arc::new(Notify::new()),
             rules: Arc::new(crate::tagger::RuleCache::default()),
             fresh: Arc::new(crate::indexer::FreshDocs::default()),
-            cpu: Arc::new(crate::cpu::CpuPool::per_core()?),
+            cpu: Arc::new(crate::cpu::CpuPool::all_cores_but_one()?),
             page_writes: Arc::new(crate::page_writes::PageWrites::default()),
             packs: Arc::new(crate::capture::PackWriter::default()),
         })

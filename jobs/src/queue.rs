@@ -14,10 +14,13 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use apalis::prelude::*;
 use apalis_postgres::PostgresStorage;
 use apalis_sqlite::SqliteStorage;
 use diembao_store::{Pool, Store};
+use tokio::sync::Notify;
 
 use crate::JobError;
 use crate::crawl::{FetchPage, VisitSource, fetch_page, visit_source};
@@ -64,12 +67,36 @@ pub enum Queue {
         sources: SqliteStorage<VisitSource>,
         pages: SqliteStorage<FetchPage>,
         pool: sqlx::SqlitePool,
+        wake: Arc<Wake>,
     },
     Postgres {
         sources: PostgresStorage<VisitSource>,
         pages: PostgresStorage<FetchPage>,
         pool: sqlx::PgPool,
+        wake: Arc<Wake>,
     },
+}
+
+/// Wakes this process's idle workers of a queue when the process itself queues a job
+/// there, instead of leaving the job to the next poll: a crawl's page jobs come from its
+/// source visits, and at 100 ms a poll the first pages waited for one. Jobs queued by
+/// other processes are still found by polling.
+#[derive(Default)]
+pub struct Wake {
+    sources: Arc<Notify>,
+    pages: Arc<Notify>,
+}
+
+/// When a worker looks for jobs: as soon as its queue is woken, and every
+/// [`POLL_INTERVAL`] besides.
+fn polling(wake: &Arc<Notify>) -> Strategy {
+    let woken = futures::stream::unfold(wake.clone(), |wake| async move {
+        wake.notified().await;
+        Some(((), wake))
+    });
+    Strategy::new()
+        .stream(Box::pin(woken))
+        .interval(POLL_INTERVAL)
 }
 
 fn queue_err(err: impl std::fmt::Display) -> JobError {
@@ -144,6 +171,7 @@ impl Queue {
                     sources: SqliteStorage::new(pool).with_config(config(QUEUE_SOURCES)),
                     pages: SqliteStorage::new(pool).with_config(config(QUEUE_FETCH)),
                     pool: pool.clone(),
+                    wake: Arc::default(),
                 })
             }
             Pool::Postgres(pool) => {
@@ -159,8 +187,15 @@ impl Queue {
                     sources: PostgresStorage::new(pool).with_config(config(QUEUE_SOURCES)),
                     pages: PostgresStorage::new(pool).with_config(config(QUEUE_FETCH)),
                     pool: pool.clone(),
+                    wake: Arc::default(),
                 })
             }
+        }
+    }
+
+    fn wake(&self) -> &Wake {
+        match self {
+            Self::Sqlite { wake, .. } | Self::Postgres { wake, .. } => wake,
         }
     }
 
@@ -173,7 +208,9 @@ impl Queue {
             Self::Postgres { sources, .. } => {
                 sources.clone().push_task(task).await.map_err(queue_err)
             }
-        }
+        }?;
+        self.wake().sources.notify_one();
+        Ok(())
     }
 
     pub async fn push_page(&self, job: FetchPage) -> Result<(), JobError> {
@@ -181,7 +218,9 @@ impl Queue {
         match self {
             Self::Sqlite { pages, .. } => pages.clone().push_task(task).await.map_err(queue_err),
             Self::Postgres { pages, .. } => pages.clone().push_task(task).await.map_err(queue_err),
-        }
+        }?;
+        self.wake().pages.notify_one();
+        Ok(())
     }
 
     /// Jobs of our queues still to run: pending and unlocked, retrying, or taken by a live
@@ -283,12 +322,14 @@ impl Queue {
         };
         macro_rules! monitor {
             ($sources:expr, $pages:expr) => {{
+                let wake = self.wake();
                 let mut monitor = Monitor::new();
                 if serve.sources {
                     let (sources, env, name) = ($sources.clone(), env.clone(), names[0].clone());
+                    let wake = wake.sources.clone();
                     monitor = monitor.register(move |_| {
                         WorkerBuilder::new(name.clone())
-                            .backend(sources.clone().poll_with_interval(POLL_INTERVAL))
+                            .backend(sources.clone().poll_with_strategy(polling(&wake)))
                             .concurrency(SOURCE_VISITS_AT_ONCE)
                             .data(env.clone())
                             .build(visit_source)
@@ -296,9 +337,10 @@ impl Queue {
                 }
                 if serve.pages {
                     let (pages, env, name) = ($pages.clone(), env.clone(), names[1].clone());
+                    let wake = wake.pages.clone();
                     monitor = monitor.register(move |_| {
                         WorkerBuilder::new(name.clone())
-                            .backend(pages.clone().poll_with_interval(POLL_INTERVAL))
+                            .backend(pages.clone().poll_with_strategy(polling(&wake)))
                             .concurrency(concurrency.max(1))
                             .data(env.clone())
                             .build(fetch_page)
