@@ -67,8 +67,6 @@ struct Uncommitted {
     ids: Vec<i64>,
     /// When the first of them was added.
     since: Option<std::time::Instant>,
-    /// When the first write for them began (their `indexed_at`).
-    started: Option<chrono::DateTime<Utc>>,
 }
 
 impl Uncommitted {
@@ -255,7 +253,6 @@ impl Env {
         }
         let ids: Vec<i64> = docs.iter().map(|d| d.id).collect();
         let index = self.index.clone();
-        batch.started.get_or_insert_with(Utc::now);
         tokio::task::spawn_blocking(move || index.upsert(&docs))
             .await
             .map_err(|err| JobError::Other(err.to_string()))??;
@@ -274,9 +271,7 @@ impl Env {
             .await
             .map_err(|err| JobError::Other(err.to_string()))??;
         let batch = std::mem::take(batch);
-        self.store
-            .mark_indexed(&batch.ids, batch.started.unwrap_or_else(Utc::now))
-            .await?;
+        self.store.mark_indexed(&batch.ids).await?;
         let n = batch.ids.len() as u64;
         self.counters
             .indexed

@@ -10,6 +10,7 @@ mod m0001_initial;
 mod m0002_sessions;
 mod m0003_candidate_alerts;
 mod m0004_capture_packs;
+mod m0005_index_queue;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_sessions::Migration),
             Box::new(m0003_candidate_alerts::Migration),
             Box::new(m0004_capture_packs::Migration),
+            Box::new(m0005_index_queue::Migration),
         ]
     }
 }

@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use diembao_core::{NewDocument, SourceSpec};
 
-use crate::entity::{audit_log, crawl_urls, documents, fetch_log, raw_captures, sources};
+use crate::entity::{
+    audit_log, crawl_urls, documents, fetch_log, index_queue, raw_captures, sources,
+};
 use crate::{Store, StoreError};
 
 pub type Source = sources::Model;
@@ -604,11 +606,10 @@ impl Store {
 
     /// Ids of documents stored but not (or no longer) in the index.
     pub async fn unindexed_ids(&self, limit: u64) -> Result<Vec<i64>, StoreError> {
-        Ok(documents::Entity::find()
+        Ok(index_queue::Entity::find()
             .select_only()
-            .column(documents::Column::Id)
-            .filter(documents::Column::IndexedAt.is_null())
-            .order_by_asc(documents::Column::Id)
+            .column(index_queue::Column::DocumentId)
+            .order_by_asc(index_queue::Column::DocumentId)
             .limit(limit)
             .into_tuple()
             .all(self.db())
@@ -629,22 +630,19 @@ impl Store {
         mark_tagged_on(self.db(), id, Utc::now()).await
     }
 
+    /// How many stored documents wait for the index.
     pub async fn count_unindexed(&self) -> Result<u64, StoreError> {
-        Ok(documents::Entity::find()
-            .filter(documents::Column::IndexedAt.is_null())
-            .count(self.db())
-            .await?)
+        Ok(index_queue::Entity::find().count(self.db()).await?)
     }
 
     /// Marks documents as indexed (after the index commit that holds them).
-    pub async fn mark_indexed(&self, ids: &[i64], at: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn mark_indexed(&self, ids: &[i64]) -> Result<(), StoreError> {
         // In turn with the crawl's writes: SQLite's busy handler polls with growing
         // sleeps, so a writer outside the turn can wait seconds behind a busy crawl.
         let _turn = self.write_turn().await;
         for chunk in ids.chunks(500) {
-            documents::Entity::update_many()
-                .col_expr(documents::Column::IndexedAt, Expr::value(at))
-                .filter(documents::Column::Id.is_in(chunk.iter().copied()))
+            index_queue::Entity::delete_many()
+                .filter(index_queue::Column::DocumentId.is_in(chunk.iter().copied()))
                 .exec(self.db())
                 .await?;
         }
@@ -653,28 +651,39 @@ impl Store {
 
     /// Has documents indexed again (their tags changed, say).
     pub async fn mark_unindexed(&self, ids: &[i64]) -> Result<(), StoreError> {
-        documents::Entity::update_many()
-            .col_expr(
-                documents::Column::IndexedAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(documents::Column::Id.is_in(ids.iter().copied()))
-            .exec(self.db())
-            .await?;
-        Ok(())
+        queue_for_index_on(self.db(), ids).await
     }
 
-    /// Forgets every index mark (before a full rebuild).
+    /// Queues every document for the index (before a full rebuild).
     pub async fn clear_indexed(&self) -> Result<(), StoreError> {
-        documents::Entity::update_many()
-            .col_expr(
-                documents::Column::IndexedAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
+        // `WHERE true`: SQLite reads `ON CONFLICT` after a bare `SELECT … FROM` as part
+        // of a join.
+        self.db()
+            .execute_unprepared(
+                "INSERT INTO index_queue (document_id) SELECT id FROM documents WHERE true \
+                 ON CONFLICT (document_id) DO NOTHING",
             )
-            .exec(self.db())
             .await?;
         Ok(())
     }
+}
+
+/// Queues documents for the index (those already queued stay as they are).
+pub async fn queue_for_index_on<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<(), StoreError> {
+    for chunk in ids.chunks(500) {
+        let rows = chunk.iter().map(|&id| index_queue::ActiveModel {
+            document_id: Set(id),
+        });
+        index_queue::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::column(index_queue::Column::DocumentId)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The page's own publication time, with its offset restored.
@@ -875,10 +884,10 @@ pub async fn upsert_document_on<C: ConnectionTrait>(
         active.syndicated_from_url = Set(doc.syndicated_from.clone());
         active.syndicated_from_id = Set(syndicated_from_id);
         active.engagement = Set(doc.engagement.clone());
-        active.indexed_at = Set(None);
         active.tagged_at = Set(None);
         active.updated_at = Set(now);
         active.update(db).await?;
+        queue_for_index_on(db, &[id]).await?;
         return Ok((id, Upsert::Updated));
     }
     let active = new_document_row(
@@ -907,14 +916,11 @@ pub async fn upsert_document_on<C: ConnectionTrait>(
                 doc.canonical_url
             ))
         })?;
-    Ok((
-        row.id,
-        if inserted == 0 {
-            Upsert::Unchanged
-        } else {
-            Upsert::New
-        },
-    ))
+    if inserted == 0 {
+        return Ok((row.id, Upsert::Unchanged));
+    }
+    queue_for_index_on(db, &[row.id]).await?;
+    Ok((row.id, Upsert::New))
 }
 
 /// The row of a document stored for the first time. `tagged_at` is set when the rules
@@ -949,7 +955,6 @@ fn new_document_row(
         syndicated_from_id: Set(syndicated_from_id),
         syndicated_from_url: Set(doc.syndicated_from.clone()),
         engagement: Set(doc.engagement.clone()),
-        indexed_at: Set(None),
         index_version: Set(0),
         tagged_at: Set(tagged_at),
         created_at: Set(now),
@@ -1221,6 +1226,9 @@ async fn upsert_documents_on<C: ConnectionTrait>(
             .into_query();
         inserted_ids(txn, insert, "canonical_url").await?
     };
+    let mut queued: Vec<i64> = new_ids.values().copied().collect();
+    queued.sort_unstable();
+    queue_for_index_on(txn, &queued).await?;
     let mut out = Vec::with_capacity(pages.len());
     for ((page, capture_id), tried) in pages.iter().zip(capture_ids).zip(tried) {
         let url = page.document.canonical_url.as_str();

@@ -25,7 +25,6 @@ pub struct Model {
     pub syndicated_from_id: Option<i64>,
     pub syndicated_from_url: Option<String>,
     pub engagement: Option<Json>,
-    pub indexed_at: Option<DateTimeUtc>,
     pub index_version: i64,
     pub tagged_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

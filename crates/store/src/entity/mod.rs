@@ -9,6 +9,7 @@ pub mod digest_deliveries;
 pub mod digests;
 pub mod documents;
 pub mod fetch_log;
+pub mod index_queue;
 pub mod matches;
 pub mod raw_captures;
 pub mod reviews;
