@@ -478,7 +478,10 @@ impl Fetcher {
         {
             return Err(FetchError::TooLarge(cap));
         }
-        let mut body = Vec::new();
+        // Sized for the declared length (the cap still holds while streaming: a length
+        // may lie, and a compressed body's says nothing of its decoded size).
+        let declared = response.content_length().unwrap_or(0);
+        let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(cap).min(cap));
         if status != StatusCode::NOT_MODIFIED {
             while let Some(chunk) = response.chunk().await.map_err(map_reqwest)? {
                 if body.len() + chunk.len() > cap {
