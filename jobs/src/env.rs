@@ -56,7 +56,7 @@ impl Env {
         let index = SearchIndex::open(&options.data_dir.join("index"))?;
         if index.was_reset() {
             // The index was built by another schema version and started empty: rebuild it
-            // from the database (the indexer picks up every unmarked document).
+            // from the database (the indexer picks up every queued document).
             tracing::warn!(
                 "search index rebuilt for a new schema version; re-indexing every document"
             );

@@ -1,6 +1,6 @@
 //! The single index writer. The database is the source of truth and the queue of work:
-//! a stored document has `indexed_at = NULL` until a commit holding it succeeded, so a
-//! crash between store and index is repaired by the next pass.
+//! a stored document keeps its row in `index_queue` until a commit holding it succeeded,
+//! so a crash between store and index is repaired by the next pass.
 
 use chrono::Utc;
 use serde::Serialize;
