@@ -734,15 +734,18 @@ impl<'a> Iterator for Tokens<'a> {
 
     fn next(&mut self) -> Option<Token<'a>> {
         let input = self.input;
-        let rest = input.get(self.offset..)?;
+        let mut at = self.offset;
         let mut sentence_end = false;
-        let mut start = None;
-        let mut chars = rest.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
+        let start = loop {
+            let Some(c) = char_at(input, at) else {
+                self.offset = input.len();
+                return None;
+            };
             if is_word_char(c) {
-                start = Some(self.offset + i);
-                break;
+                break at;
             }
+            let here = at;
+            at += c.len_utf8();
             let Some((prev_word, _)) = self.last else {
                 continue;
             };
@@ -750,17 +753,14 @@ impl<'a> Iterator for Tokens<'a> {
                 sentence_end = match c {
                     '\n' | '\r' | '\u{0085}' | '\u{2028}' | '\u{2029}' => true,
                     '.' | '!' | '?' | '…' => {
-                        let glued = chars.peek().is_some_and(|&(_, n)| is_word_char(n));
-                        let abbreviation = c == '.' && i == 0 && ABBREVIATIONS.contains(&prev_word);
+                        let glued = char_at(input, at).is_some_and(is_word_char);
+                        let abbreviation =
+                            c == '.' && here == self.offset && ABBREVIATIONS.contains(&prev_word);
                         !glued && !abbreviation
                     }
                     _ => false,
                 };
             }
-        }
-        let Some(start) = start else {
-            self.offset = input.len();
-            return None;
         };
         let end = word_end(input, start);
         let text = &input[start..end];
@@ -784,17 +784,40 @@ impl<'a> Iterator for Tokens<'a> {
     }
 }
 
+/// The character at byte `at` of `input` (a char boundary), without decoding ASCII.
+#[inline]
+fn char_at(input: &str, at: usize) -> Option<char> {
+    let b = *input.as_bytes().get(at)?;
+    if b.is_ascii() {
+        Some(char::from(b))
+    } else {
+        input.get(at..)?.chars().next()
+    }
+}
+
 impl std::iter::FusedIterator for Tokens<'_> {}
 
 /// End of the word starting at `start`.
 fn word_end(input: &str, start: usize) -> usize {
+    let bytes = input.as_bytes();
+    let mut at = start;
     let mut end = start;
     let mut prev = '\0';
-    let mut chars = input[start..].char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    while let Some(&b) = bytes.get(at) {
+        // ASCII letters and digits, most of a word, without decoding.
+        if b.is_ascii_alphanumeric() {
+            at += 1;
+            end = at;
+            prev = char::from(b);
+            continue;
+        }
+        let Some(c) = char_at(input, at) else {
+            break;
+        };
+        at += c.len_utf8();
         if is_word_char(c) {
-            end = start + i + c.len_utf8();
-        } else if !is_number_separator(c, prev, chars.peek().map(|&(_, n)| n)) {
+            end = at;
+        } else if !is_number_separator(c, prev, char_at(input, at)) {
             break;
         }
         prev = c;
@@ -832,6 +855,109 @@ mod tests {
             if plain {
                 assert_eq!(fast, reference, "{c:?}");
             }
+        }
+    }
+
+    /// [`Tokens`] as first written, char by char.
+    struct ReferenceTokens<'a> {
+        input: &'a str,
+        offset: usize,
+        last: Option<(&'a str, u32)>,
+        sentence: u32,
+    }
+
+    impl<'a> Iterator for ReferenceTokens<'a> {
+        type Item = Token<'a>;
+
+        fn next(&mut self) -> Option<Token<'a>> {
+            let input = self.input;
+            let rest = input.get(self.offset..)?;
+            let mut sentence_end = false;
+            let mut start = None;
+            let mut chars = rest.char_indices().peekable();
+            while let Some((i, c)) = chars.next() {
+                if is_word_char(c) {
+                    start = Some(self.offset + i);
+                    break;
+                }
+                let Some((prev_word, _)) = self.last else {
+                    continue;
+                };
+                if !sentence_end {
+                    sentence_end = match c {
+                        '\n' | '\r' | '\u{0085}' | '\u{2028}' | '\u{2029}' => true,
+                        '.' | '!' | '?' | '…' => {
+                            let glued = chars.peek().is_some_and(|&(_, n)| is_word_char(n));
+                            let abbreviation =
+                                c == '.' && i == 0 && ABBREVIATIONS.contains(&prev_word);
+                            !glued && !abbreviation
+                        }
+                        _ => false,
+                    };
+                }
+            }
+            let Some(start) = start else {
+                self.offset = input.len();
+                return None;
+            };
+            let end = reference_word_end(input, start);
+            let text = &input[start..end];
+            let position = match self.last {
+                None => 0,
+                Some((_, p)) if sentence_end => {
+                    self.sentence = self.sentence.saturating_add(1);
+                    p.saturating_add(SENTENCE_GAP)
+                }
+                Some((_, p)) => p.saturating_add(1),
+            };
+            self.offset = end;
+            self.last = Some((text, position));
+            Some(Token {
+                text,
+                start,
+                end,
+                position,
+                sentence: self.sentence,
+            })
+        }
+    }
+
+    /// [`word_end`] as first written.
+    fn reference_word_end(input: &str, start: usize) -> usize {
+        let mut end = start;
+        let mut prev = '\0';
+        let mut chars = input[start..].char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if is_word_char(c) {
+                end = start + i + c.len_utf8();
+            } else if !is_number_separator(c, prev, chars.peek().map(|&(_, n)| n)) {
+                break;
+            }
+            prev = c;
+        }
+        end
+    }
+
+    proptest! {
+        /// The byte-wise tokenizer finds the same tokens as the char-by-char one.
+        #[test]
+        fn tokens_match_the_reference(s in "[a-zA-Z0-9àđĐêếơưỹ .,!?…'\\-\n\r\u{0085}\u{2028}\u{0300}\u{4E00}]{0,50}") {
+            let reference = ReferenceTokens { input: &s, offset: 0, last: None, sentence: 0 };
+            prop_assert_eq!(tokens(&s).collect::<Vec<_>>(), reference.collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn tokens_match_the_reference_on_abbreviations(
+            s in "(TP|Tp|ông|bà|St|Mr|a|1|2|3|,|\\.| |\n|!|x){0,30}"
+        ) {
+            let reference = ReferenceTokens { input: &s, offset: 0, last: None, sentence: 0 };
+            prop_assert_eq!(tokens(&s).collect::<Vec<_>>(), reference.collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn tokens_match_the_reference_on_any_text(s in any::<String>()) {
+            let reference = ReferenceTokens { input: &s, offset: 0, last: None, sentence: 0 };
+            prop_assert_eq!(tokens(&s).collect::<Vec<_>>(), reference.collect::<Vec<_>>());
         }
     }
 
