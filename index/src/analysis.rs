@@ -73,11 +73,7 @@ pub fn fold_term(folded: &str) -> String {
 /// The words of a text, with their keys and positions. Offsets refer to `input` as given;
 /// pass clean text ([`text::clean`]) so that offsets, keys and display agree.
 pub fn words(input: &str) -> Vec<Word> {
-    let mut out = Vec::new();
-    each_piece(input, None, |start, end, position, keys| {
-        out.push(Word::new(start, end, position, keys));
-    });
-    out
+    collect_words(input, None)
 }
 
 /// [`words`], analysing only the words whose folded key may start with `first` and have
@@ -85,24 +81,22 @@ pub fn words(input: &str) -> Vec<Word> {
 /// so a gap shows where they were). Much cheaper when few words are wanted (snippets).
 /// `input` must be clean text (NFC).
 pub fn words_where(input: &str, wanted: impl Fn(char, usize) -> bool) -> Vec<Word> {
-    let mut out = Vec::new();
-    each_piece(input, Some(&wanted), |start, end, position, keys| {
-        out.push(Word::new(start, end, position, keys));
-    });
-    out
+    collect_words(input, Some(&wanted))
 }
 
-impl Word {
-    fn new(start: usize, end: usize, position: u32, keys: &Keys) -> Self {
-        Word {
+fn collect_words(input: &str, wanted: Option<&dyn Fn(char, usize) -> bool>) -> Vec<Word> {
+    let mut out = Vec::new();
+    each_piece(input, wanted, |start, end, position, keys| {
+        out.push(Word {
             start,
             end,
             position,
             exact: keys.exact.to_string(),
             folded: keys.folded.to_string(),
             unaccented: keys.unaccented,
-        }
-    }
+        });
+    });
+    out
 }
 
 /// Calls `found(start, end, position, keys)` for each word of `input` (each wanted one,

@@ -451,28 +451,23 @@ fn fold_char(c: char, mut out: impl FnMut(char)) {
 /// between digits belongs to the number). Returns `false`, with `out` incomplete, for a
 /// text that is not plain.
 pub fn fold_plain_words(input: &str, out: &mut String) -> bool {
-    let bytes = input.as_bytes();
     let mut at = 0;
     let mut prev = '\0';
-    while let Some(&b) = bytes.get(at) {
-        // ASCII, most of the bytes, without decoding: letters and digits are words, a
-        // `.` or `,` between digits too (both neighbours are ASCII then).
-        let c = if b.is_ascii() {
-            let c = char::from(b);
+    while let Some(c) = char_at(input, at) {
+        if c.is_ascii() {
+            // ASCII, most of the bytes: letters and digits are words, a `.` or `,`
+            // between digits too.
             if needs_filter(c) {
                 return false;
             }
-            let next = bytes.get(at + 1).map(|&n| char::from(n));
+            // (The neighbours of such a separator are ASCII: the next byte will do.)
+            let next = input.as_bytes().get(at + 1).map(|&n| char::from(n));
             if c.is_ascii_alphanumeric() || is_number_separator(c, prev, next) {
                 out.push(c.to_ascii_lowercase());
             } else {
                 out.push(' ');
             }
-            c
         } else {
-            let Some(c) = input.get(at..).and_then(|rest| rest.chars().next()) else {
-                return false;
-            };
             if needs_filter(c) || !nfc_stable(c) {
                 return false;
             }
@@ -483,8 +478,7 @@ pub fn fold_plain_words(input: &str, out: &mut String) -> bool {
             } else {
                 fold_char(c, |b| push_lower(b, out));
             }
-            c
-        };
+        }
         at += c.len_utf8();
         prev = c;
     }
@@ -495,24 +489,17 @@ pub fn fold_plain_words(input: &str, out: &mut String) -> bool {
 /// Vietnamese is written in, when that is one character, from a table worked out once
 /// (the normalisation and case look-ups are the slow part of [`fold_plain_words`]).
 fn latin_fold_lower(c: char) -> Option<char> {
-    static TABLE: std::sync::OnceLock<Vec<Option<char>>> = std::sync::OnceLock::new();
-    let at = latin_table_index(c)?;
-    let table = TABLE.get_or_init(|| {
-        LATIN_LOW
-            .chain(LATIN_HIGH)
-            .map(|code| {
-                let c = char::from_u32(code)?;
-                let mut folded = String::new();
-                fold_char(c, |b| push_lower(b, &mut folded));
-                let mut chars = folded.chars();
-                match (chars.next(), chars.next()) {
-                    (Some(one), None) => Some(one),
-                    _ => None,
-                }
-            })
-            .collect()
-    });
-    table.get(at).copied().flatten()
+    static TABLE: LatinTable<Option<char>> = std::sync::OnceLock::new();
+    latin_table(&TABLE, c, |c| {
+        let mut folded = String::new();
+        fold_char(c, |b| push_lower(b, &mut folded));
+        let mut chars = folded.chars();
+        match (chars.next(), chars.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    })
+    .flatten()
 }
 
 /// The Latin blocks of the look-up tables: Latin-1 to Latin Extended-B, and Latin
@@ -520,8 +507,12 @@ fn latin_fold_lower(c: char) -> Option<char> {
 const LATIN_LOW: std::ops::Range<u32> = 0x80..0x250;
 const LATIN_HIGH: std::ops::Range<u32> = 0x1E00..0x1F00;
 
-/// Where `c` is in a table over [`LATIN_LOW`] then [`LATIN_HIGH`].
-fn latin_table_index(c: char) -> Option<usize> {
+/// A table over [`LATIN_LOW`] then [`LATIN_HIGH`], worked out on first use.
+type LatinTable<T> = std::sync::OnceLock<Vec<T>>;
+
+/// `of(c)` from `table` (filled with `of` of each character of the blocks on first use),
+/// or `None` for a character outside them.
+fn latin_table<T: Copy>(table: &LatinTable<T>, c: char, of: impl Fn(char) -> T) -> Option<T> {
     let code = u32::from(c);
     let at = if LATIN_LOW.contains(&code) {
         code - LATIN_LOW.start
@@ -530,7 +521,15 @@ fn latin_table_index(c: char) -> Option<usize> {
     } else {
         return None;
     };
-    usize::try_from(at).ok()
+    // (The blocks hold no surrogates: every code is a character.)
+    let table = table.get_or_init(|| {
+        LATIN_LOW
+            .chain(LATIN_HIGH)
+            .filter_map(char::from_u32)
+            .map(&of)
+            .collect()
+    });
+    table.get(usize::try_from(at).ok()?).copied()
 }
 
 /// Appends `c` in lower case, letter by letter (the folded keys of words are so made).
@@ -588,20 +587,11 @@ pub fn letter_words(input: &str) -> (usize, usize) {
     let (mut words, mut accented) = (0, 0);
     let (mut in_word, mut letter, mut marked) = (false, false, false);
     let mut prev = '\0';
-    let bytes = input.as_bytes();
     let mut at = 0;
-    while let Some(&b) = bytes.get(at) {
-        let c = if b.is_ascii() {
-            char::from(b)
-        } else {
-            let Some(c) = input.get(at..).and_then(|rest| rest.chars().next()) else {
-                break;
-            };
-            c
-        };
+    while let Some(c) = char_at(input, at) {
         at += c.len_utf8();
         // (A `.` or `,` between digits has ASCII neighbours: the next byte will do.)
-        let next = bytes.get(at).map(|&n| char::from(n));
+        let next = input.as_bytes().get(at).map(|&n| char::from(n));
         if is_word_char(c) {
             in_word = true;
             if c.is_ascii() {
@@ -641,15 +631,8 @@ fn letter_marks(c: char) -> (bool, bool) {
 /// Extended-B, Latin Extended Additional), from a table worked out once: the Unicode
 /// look-ups are the slow part of [`letter_words`].
 fn latin_letter_marks(c: char) -> Option<(bool, bool)> {
-    static TABLE: std::sync::OnceLock<Vec<(bool, bool)>> = std::sync::OnceLock::new();
-    let at = latin_table_index(c)?;
-    let table = TABLE.get_or_init(|| {
-        LATIN_LOW
-            .chain(LATIN_HIGH)
-            .map(|code| char::from_u32(code).map_or((false, false), letter_marks))
-            .collect()
-    });
-    table.get(at).copied()
+    static TABLE: LatinTable<(bool, bool)> = std::sync::OnceLock::new();
+    latin_table(&TABLE, c, letter_marks)
 }
 
 // ---------------------------------------------------------------------------
@@ -762,8 +745,15 @@ impl<'a> Iterator for Tokens<'a> {
                 };
             }
         };
-        let end = word_end(input, start);
-        let text = &input[start..end];
+        Some(self.emit(start, word_end(input, start), sentence_end))
+    }
+}
+
+impl<'a> Tokens<'a> {
+    /// The token `input[start..end]`, a sentence end before it or not; scanning resumes
+    /// after it.
+    fn emit(&mut self, start: usize, end: usize, sentence_end: bool) -> Token<'a> {
+        let text = &self.input[start..end];
         let position = match self.last {
             None => 0,
             Some((_, p)) if sentence_end => {
@@ -774,13 +764,13 @@ impl<'a> Iterator for Tokens<'a> {
         };
         self.offset = end;
         self.last = Some((text, position));
-        Some(Token {
+        Token {
             text,
             start,
             end,
             position,
             sentence: self.sentence,
-        })
+        }
     }
 }
 
@@ -858,29 +848,26 @@ mod tests {
         }
     }
 
-    /// [`Tokens`] as first written, char by char.
-    struct ReferenceTokens<'a> {
-        input: &'a str,
-        offset: usize,
-        last: Option<(&'a str, u32)>,
-        sentence: u32,
-    }
+    /// [`Tokens`]' scan as first written, char by char (what it finds is emitted as
+    /// [`Tokens`] emits it).
+    struct ReferenceTokens<'a>(Tokens<'a>);
 
     impl<'a> Iterator for ReferenceTokens<'a> {
         type Item = Token<'a>;
 
         fn next(&mut self) -> Option<Token<'a>> {
-            let input = self.input;
-            let rest = input.get(self.offset..)?;
+            let tokens = &mut self.0;
+            let input = tokens.input;
+            let rest = input.get(tokens.offset..)?;
             let mut sentence_end = false;
             let mut start = None;
             let mut chars = rest.char_indices().peekable();
             while let Some((i, c)) = chars.next() {
                 if is_word_char(c) {
-                    start = Some(self.offset + i);
+                    start = Some(tokens.offset + i);
                     break;
                 }
-                let Some((prev_word, _)) = self.last else {
+                let Some((prev_word, _)) = tokens.last else {
                     continue;
                 };
                 if !sentence_end {
@@ -897,28 +884,10 @@ mod tests {
                 }
             }
             let Some(start) = start else {
-                self.offset = input.len();
+                tokens.offset = input.len();
                 return None;
             };
-            let end = reference_word_end(input, start);
-            let text = &input[start..end];
-            let position = match self.last {
-                None => 0,
-                Some((_, p)) if sentence_end => {
-                    self.sentence = self.sentence.saturating_add(1);
-                    p.saturating_add(SENTENCE_GAP)
-                }
-                Some((_, p)) => p.saturating_add(1),
-            };
-            self.offset = end;
-            self.last = Some((text, position));
-            Some(Token {
-                text,
-                start,
-                end,
-                position,
-                sentence: self.sentence,
-            })
+            Some(tokens.emit(start, reference_word_end(input, start), sentence_end))
         }
     }
 
@@ -942,7 +911,7 @@ mod tests {
         /// The byte-wise tokenizer finds the same tokens as the char-by-char one.
         #[test]
         fn tokens_match_the_reference(s in "[a-zA-Z0-9àđĐêếơưỹ .,!?…'\\-\n\r\u{0085}\u{2028}\u{0300}\u{4E00}]{0,50}") {
-            let reference = ReferenceTokens { input: &s, offset: 0, last: None, sentence: 0 };
+            let reference = ReferenceTokens(tokens(&s));
             prop_assert_eq!(tokens(&s).collect::<Vec<_>>(), reference.collect::<Vec<_>>());
         }
 
@@ -950,13 +919,13 @@ mod tests {
         fn tokens_match_the_reference_on_abbreviations(
             s in "(TP|Tp|ông|bà|St|Mr|a|1|2|3|,|\\.| |\n|!|x){0,30}"
         ) {
-            let reference = ReferenceTokens { input: &s, offset: 0, last: None, sentence: 0 };
+            let reference = ReferenceTokens(tokens(&s));
             prop_assert_eq!(tokens(&s).collect::<Vec<_>>(), reference.collect::<Vec<_>>());
         }
 
         #[test]
         fn tokens_match_the_reference_on_any_text(s in any::<String>()) {
-            let reference = ReferenceTokens { input: &s, offset: 0, last: None, sentence: 0 };
+            let reference = ReferenceTokens(tokens(&s));
             prop_assert_eq!(tokens(&s).collect::<Vec<_>>(), reference.collect::<Vec<_>>());
         }
     }
