@@ -451,38 +451,109 @@ fn fold_char(c: char, mut out: impl FnMut(char)) {
 /// between digits belongs to the number). Returns `false`, with `out` incomplete, for a
 /// text that is not plain.
 pub fn fold_plain_words(input: &str, out: &mut String) -> bool {
+    // The output is never longer than the input (a letter folds to one byte or stays).
+    out.reserve(input.len());
+    let bytes = input.as_bytes();
     let mut at = 0;
     let mut prev = '\0';
-    while let Some(c) = char_at(input, at) {
-        if c.is_ascii() {
-            // ASCII, most of the bytes: letters and digits are words, a `.` or `,`
-            // between digits too.
-            if needs_filter(c) {
-                return false;
+    while let Some(&b) = bytes.get(at) {
+        if b.is_ascii() {
+            // ASCII, most of the bytes, through one table: letters and digits are words
+            // (lower case), a `.` or `,` between digits too.
+            match ASCII_FOLD[usize::from(b)] {
+                ASCII_FILTERED => return false,
+                ASCII_SEPARATOR => {
+                    // (The neighbours of such a separator are ASCII: the next byte will do.)
+                    let next = bytes.get(at + 1).map(|&n| char::from(n));
+                    if is_number_separator(char::from(b), prev, next) {
+                        out.push(char::from(b));
+                    } else {
+                        out.push(' ');
+                    }
+                }
+                folded => out.push(char::from(folded)),
             }
-            // (The neighbours of such a separator are ASCII: the next byte will do.)
-            let next = input.as_bytes().get(at + 1).map(|&n| char::from(n));
-            if c.is_ascii_alphanumeric() || is_number_separator(c, prev, next) {
-                out.push(c.to_ascii_lowercase());
-            } else {
-                out.push(' ');
-            }
-        } else {
-            if needs_filter(c) || !nfc_stable(c) {
-                return false;
-            }
-            if !is_word_char(c) {
-                out.push(' ');
-            } else if let Some(folded) = latin_fold_lower(c) {
-                out.push(folded);
-            } else {
-                fold_char(c, |b| push_lower(b, out));
+            at += 1;
+            prev = char::from(b);
+            continue;
+        }
+        let Some(c) = char_at(input, at) else {
+            break;
+        };
+        match latin_plain_fold(c) {
+            Some(PlainFold::Word(folded)) => out.push(folded),
+            Some(PlainFold::Space) => out.push(' '),
+            Some(PlainFold::NotPlain) => return false,
+            Some(PlainFold::Other) | None => {
+                if needs_filter(c) || !nfc_stable(c) {
+                    return false;
+                }
+                if !is_word_char(c) {
+                    out.push(' ');
+                } else {
+                    fold_char(c, |b| push_lower(b, out));
+                }
             }
         }
         at += c.len_utf8();
         prev = c;
     }
     true
+}
+
+/// [`ASCII_FOLD`]: a character [`clean`] filters (the text is not plain).
+const ASCII_FILTERED: u8 = 0;
+/// [`ASCII_FOLD`]: `.` or `,`, part of a number between digits, else a space.
+const ASCII_SEPARATOR: u8 = 1;
+
+/// What [`fold_plain_words`] makes of each ASCII character: a letter or digit its lower
+/// case, a control but `\n` and `\t` [`ASCII_FILTERED`] (as [`needs_filter`] says), `.`
+/// and `,` [`ASCII_SEPARATOR`], anything else a space. (0 and 1 are controls: never an
+/// output.)
+static ASCII_FOLD: [u8; 128] = {
+    let mut table = [b' '; 128];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        table[i] = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else if c == b'.' || c == b',' {
+            ASCII_SEPARATOR
+        } else if c.is_ascii_control() && c != b'\n' && c != b'\t' {
+            ASCII_FILTERED
+        } else {
+            b' '
+        };
+        i += 1;
+    }
+    table
+};
+
+/// What [`fold_plain_words`] makes of a character of the Latin blocks.
+#[derive(Clone, Copy)]
+enum PlainFold {
+    /// A word character folding to one character (`ệ` → `e`).
+    Word(char),
+    /// Not a word character (`×`, `«`): a space.
+    Space,
+    /// A character [`clean`] changes: the text is not plain.
+    NotPlain,
+    /// A word character folding to several (worked out each time).
+    Other,
+}
+
+/// [`PlainFold`] of a character of the Latin blocks, from a table worked out once.
+fn latin_plain_fold(c: char) -> Option<PlainFold> {
+    static TABLE: LatinTable<PlainFold> = std::sync::OnceLock::new();
+    latin_table(&TABLE, c, |c| {
+        if needs_filter(c) || !nfc_stable(c) {
+            PlainFold::NotPlain
+        } else if !is_word_char(c) {
+            PlainFold::Space
+        } else {
+            latin_fold_lower(c).map_or(PlainFold::Other, PlainFold::Word)
+        }
+    })
 }
 
 /// What [`fold_char`] then [`push_lower`] make of a letter of the Latin blocks
@@ -584,28 +655,47 @@ pub fn is_unaccented(word: &str) -> bool {
 /// those are not [`is_unaccented`]: how a text was typed, in one pass and without the
 /// sentence bookkeeping of [`tokens`].
 pub fn letter_words(input: &str) -> (usize, usize) {
+    let bytes = input.as_bytes();
     let (mut words, mut accented) = (0, 0);
     let (mut in_word, mut letter, mut marked) = (false, false, false);
     let mut prev = '\0';
     let mut at = 0;
-    while let Some(c) = char_at(input, at) {
-        at += c.len_utf8();
-        // (A `.` or `,` between digits has ASCII neighbours: the next byte will do.)
-        let next = input.as_bytes().get(at).map(|&n| char::from(n));
-        if is_word_char(c) {
-            in_word = true;
-            if c.is_ascii() {
-                letter |= c.is_ascii_alphabetic();
-            } else {
-                let (is_letter, is_marked) =
-                    latin_letter_marks(c).unwrap_or_else(|| letter_marks(c));
+    while let Some(&b) = bytes.get(at) {
+        let c = if b.is_ascii() {
+            // ASCII, most of the bytes: a letter or digit goes on with the word.
+            if b.is_ascii_alphanumeric() {
+                in_word = true;
+                letter |= b.is_ascii_alphabetic();
+                at += 1;
+                prev = char::from(b);
+                continue;
+            }
+            char::from(b)
+        } else {
+            let Some(c) = char_at(input, at) else {
+                break;
+            };
+            let (word_char, is_letter, is_marked) = latin_letter_marks(c)
+                .unwrap_or_else(|| (is_word_char(c), c.is_alphabetic(), has_marks(c)));
+            if word_char {
+                in_word = true;
                 letter |= is_letter;
                 marked |= is_marked;
+                at += c.len_utf8();
+                prev = c;
+                continue;
             }
-        } else if in_word && !is_number_separator(c, prev, next) {
-            words += usize::from(letter);
-            accented += usize::from(letter && marked);
-            (in_word, letter, marked) = (false, false, false);
+            c
+        };
+        at += c.len_utf8();
+        // (A `.` or `,` between digits has ASCII neighbours: the next byte will do.)
+        if in_word {
+            let next = bytes.get(at).map(|&n| char::from(n));
+            if !is_number_separator(c, prev, next) {
+                words += usize::from(letter);
+                accented += usize::from(letter && marked);
+                (in_word, letter, marked) = (false, false, false);
+            }
         }
         prev = c;
     }
@@ -616,23 +706,18 @@ pub fn letter_words(input: &str) -> (usize, usize) {
     (words, accented)
 }
 
-/// Whether `c` is a letter, and whether it has a diacritic (or is `đ`): what
-/// [`letter_words`] asks of each character.
-fn letter_marks(c: char) -> (bool, bool) {
-    (
-        c.is_alphabetic(),
-        matches!(c, 'đ' | 'Đ' | 'ð' | 'Ð')
-            || is_combining_diacritic(c)
-            || strip_diacritics(c, |_| {}),
-    )
+/// Whether `c` has a diacritic (or is `đ`): what [`letter_words`] asks of a letter.
+fn has_marks(c: char) -> bool {
+    matches!(c, 'đ' | 'Đ' | 'ð' | 'Ð') || is_combining_diacritic(c) || strip_diacritics(c, |_| {})
 }
 
-/// [`letter_marks`] of the Latin blocks Vietnamese is written in (Latin-1 to Latin
-/// Extended-B, Latin Extended Additional), from a table worked out once: the Unicode
-/// look-ups are the slow part of [`letter_words`].
-fn latin_letter_marks(c: char) -> Option<(bool, bool)> {
-    static TABLE: LatinTable<(bool, bool)> = std::sync::OnceLock::new();
-    latin_table(&TABLE, c, letter_marks)
+/// Whether a character of the Latin blocks Vietnamese is written in (Latin-1 to Latin
+/// Extended-B, Latin Extended Additional) is a word character, a letter, and has a
+/// diacritic, from a table worked out once: the Unicode look-ups are the slow part of
+/// [`letter_words`].
+fn latin_letter_marks(c: char) -> Option<(bool, bool, bool)> {
+    static TABLE: LatinTable<(bool, bool, bool)> = std::sync::OnceLock::new();
+    latin_table(&TABLE, c, |c| (is_word_char(c), c.is_alphabetic(), has_marks(c)))
 }
 
 // ---------------------------------------------------------------------------

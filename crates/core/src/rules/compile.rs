@@ -373,7 +373,12 @@ impl Engine {
             None
         } else {
             Some(
-                AhoCorasick::new(first)
+                // A DFA, without aho-corasick's own prefilter: every pattern starts with
+                // a space, so that prefilter stops at every word (a third slower).
+                AhoCorasick::builder()
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .prefilter(false)
+                    .build(first)
                     .map_err(|e| format!("cannot build the rule prefilter: {e}"))?,
             )
         };
