@@ -717,7 +717,9 @@ fn has_marks(c: char) -> bool {
 /// [`letter_words`].
 fn latin_letter_marks(c: char) -> Option<(bool, bool, bool)> {
     static TABLE: LatinTable<(bool, bool, bool)> = std::sync::OnceLock::new();
-    latin_table(&TABLE, c, |c| (is_word_char(c), c.is_alphabetic(), has_marks(c)))
+    latin_table(&TABLE, c, |c| {
+        (is_word_char(c), c.is_alphabetic(), has_marks(c))
+    })
 }
 
 // ---------------------------------------------------------------------------
