@@ -62,6 +62,9 @@ impl From<FetchPageWire> for FetchPage {
 /// Pages per [`FetchPage`] job.
 pub const PAGE_BATCH: usize = 32;
 
+/// How often `crawl --once` clears the finished jobs from the queue.
+const SWEEP_EVERY: Duration = Duration::from_secs(2);
+
 /// Pages of one batch fetched and extracted at a time (the fetcher's per-host and
 /// global limits still apply across all of them).
 const PAGES_AT_ONCE: usize = 8;
@@ -879,18 +882,20 @@ impl Env {
             let env = self.clone();
             tokio::spawn(async move { env.run_indexer(index_stop_rx).await })
         };
-        // Drained once the queue shows no job of ours three times in a row; the checks
-        // after an empty one come quickly (the crawl's end is not waited for).
+        // Drained once the queue shows no job of ours three times in a row. The queue is
+        // looked at often (a count over the jobs of one crawl), and more often still after
+        // an empty look: the crawl's end is not waited for (at 100 ms a look, the end was
+        // seen 90 ms late on average, 3 % of a 10,000-page crawl).
         let mut idle_rounds = 0;
-        let mut round = 0u64;
+        let mut swept = std::time::Instant::now();
         loop {
-            let pause = if idle_rounds == 0 { 100 } else { 20 };
+            let pause = if idle_rounds == 0 { 25 } else { 10 };
             tokio::time::sleep(Duration::from_millis(pause)).await;
-            round += 1;
-            if round.is_multiple_of(20)
-                && let Err(err) = self.queue.sweep_done().await
-            {
-                tracing::warn!(error = %err, "could not sweep finished jobs");
+            if swept.elapsed() >= SWEEP_EVERY {
+                swept = std::time::Instant::now();
+                if let Err(err) = self.queue.sweep_done().await {
+                    tracing::warn!(error = %err, "could not sweep finished jobs");
+                }
             }
             let outstanding = self.queue.outstanding(&workers).await?;
             progress(&self.counters.summary(), outstanding);
