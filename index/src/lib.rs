@@ -378,8 +378,9 @@ fn to_tantivy(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
     let mut out = TantivyDocument::default();
     out.add_i64(fields.id, doc.id);
     out.add_text(fields.url, &doc.url);
-    let title = diembao_core::text::clean(&doc.title);
-    let text = diembao_core::text::clean(&doc.text);
+    // (Stored text is clean already: borrowed, not copied, then.)
+    let title = diembao_core::text::clean_cow(&doc.title);
+    let text = diembao_core::text::clean_cow(&doc.text);
     if written_with_diacritics(&[&title, &text]) {
         out.add_text(fields.script, ACCENTED);
     }
@@ -389,7 +390,7 @@ fn to_tantivy(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
         out.add_text(fields.source, source);
         out.add_text(fields.source_key, source_key(source));
         // Analysed text is handed to the tokenizer clean (it does not clean again).
-        out.add_text(fields.source_text, diembao_core::text::clean(source));
+        out.add_text(fields.source_text, diembao_core::text::clean_cow(source));
     }
     out.add_text(fields.kind, &doc.kind);
     if let Some(published) = &doc.published {

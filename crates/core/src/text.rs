@@ -93,7 +93,7 @@ fn nfc_stable(c: char) -> bool {
 }
 
 /// [`clean`] without an allocation when the input is already clean.
-fn clean_cow(input: &str) -> Cow<'_, str> {
+pub fn clean_cow(input: &str) -> Cow<'_, str> {
     // One pass over the characters; the normalisation tables are consulted only when a
     // character outside the common ranges appears (a combining mark, say).
     let mut stable = true;
