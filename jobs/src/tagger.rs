@@ -65,14 +65,17 @@ fn evaluate_fields(compiled: &Compiled, fields: &DocFields<'_>) -> Vec<(i64, New
 impl Env {
     /// The active rules, compiled (cached until a rule set gets a new version).
     pub async fn active_rules(&self) -> Result<Arc<Compiled>, JobError> {
-        let versions = self.store.active_rule_versions().await?;
-        let mut ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
-        ids.sort_unstable();
+        // Every fetch job asks: the ids alone tell whether the compiled rules are still
+        // the active ones (the rules themselves are read only when they are not).
+        let ids = self.store.active_rule_version_ids().await?;
         if let Some(compiled) = self.rules.compiled.read().await.as_ref()
             && compiled.version_ids == ids
         {
             return Ok(compiled.clone());
         }
+        let versions = self.store.rule_versions_by_ids(&ids).await?;
+        let mut ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
+        ids.sort_unstable();
         let mut sets = Vec::with_capacity(versions.len());
         for version in &versions {
             match parse_rules(&version.source_toml) {

@@ -132,13 +132,25 @@ impl Store {
 
     /// The active version of every rule set.
     pub async fn active_rule_versions(&self) -> Result<Vec<RuleVersion>, StoreError> {
+        let ids = self.active_rule_version_ids().await?;
+        self.rule_versions_by_ids(&ids).await
+    }
+
+    /// The ids of the active rule versions (one per rule set that has one), ascending:
+    /// whether the compiled rules are still the active ones, without reading the rules.
+    pub async fn active_rule_version_ids(&self) -> Result<Vec<i64>, StoreError> {
         let sets = rule_sets::Entity::find().all(self.db()).await?;
-        let ids: Vec<i64> = sets.iter().filter_map(|s| s.active_version_id).collect();
+        let mut ids: Vec<i64> = sets.iter().filter_map(|s| s.active_version_id).collect();
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    pub async fn rule_versions_by_ids(&self, ids: &[i64]) -> Result<Vec<RuleVersion>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         Ok(rule_versions::Entity::find()
-            .filter(rule_versions::Column::Id.is_in(ids))
+            .filter(rule_versions::Column::Id.is_in(ids.iter().copied()))
             .all(self.db())
             .await?)
     }
