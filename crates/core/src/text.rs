@@ -484,7 +484,8 @@ pub fn fold_plain_words(input: &str, out: &mut String) -> bool {
             Some(PlainFold::Word(folded)) => out.push(folded),
             Some(PlainFold::Space) => out.push(' '),
             Some(PlainFold::NotPlain) => return false,
-            Some(PlainFold::Other) | None => {
+            Some(PlainFold::Other) => fold_char(c, |b| push_lower(b, out)),
+            None => {
                 if needs_filter(c) || !nfc_stable(c) {
                     return false;
                 }
@@ -551,26 +552,15 @@ fn latin_plain_fold(c: char) -> Option<PlainFold> {
         } else if !is_word_char(c) {
             PlainFold::Space
         } else {
-            latin_fold_lower(c).map_or(PlainFold::Other, PlainFold::Word)
+            let mut folded = String::new();
+            fold_char(c, |b| push_lower(b, &mut folded));
+            let mut chars = folded.chars();
+            match (chars.next(), chars.next()) {
+                (Some(one), None) => PlainFold::Word(one),
+                _ => PlainFold::Other,
+            }
         }
     })
-}
-
-/// What [`fold_char`] then [`push_lower`] make of a letter of the Latin blocks
-/// Vietnamese is written in, when that is one character, from a table worked out once
-/// (the normalisation and case look-ups are the slow part of [`fold_plain_words`]).
-fn latin_fold_lower(c: char) -> Option<char> {
-    static TABLE: LatinTable<Option<char>> = std::sync::OnceLock::new();
-    latin_table(&TABLE, c, |c| {
-        let mut folded = String::new();
-        fold_char(c, |b| push_lower(b, &mut folded));
-        let mut chars = folded.chars();
-        match (chars.next(), chars.next()) {
-            (Some(one), None) => Some(one),
-            _ => None,
-        }
-    })
-    .flatten()
 }
 
 /// The Latin blocks of the look-up tables: Latin-1 to Latin Extended-B, and Latin
@@ -675,8 +665,8 @@ pub fn letter_words(input: &str) -> (usize, usize) {
             let Some(c) = char_at(input, at) else {
                 break;
             };
-            let (word_char, is_letter, is_marked) = latin_letter_marks(c)
-                .unwrap_or_else(|| (is_word_char(c), c.is_alphabetic(), has_marks(c)));
+            let (word_char, is_letter, is_marked) =
+                latin_letter_marks(c).unwrap_or_else(|| word_marks(c));
             if word_char {
                 in_word = true;
                 letter |= is_letter;
@@ -706,20 +696,24 @@ pub fn letter_words(input: &str) -> (usize, usize) {
     (words, accented)
 }
 
-/// Whether `c` has a diacritic (or is `đ`): what [`letter_words`] asks of a letter.
-fn has_marks(c: char) -> bool {
-    matches!(c, 'đ' | 'Đ' | 'ð' | 'Ð') || is_combining_diacritic(c) || strip_diacritics(c, |_| {})
+/// Whether `c` is a word character, a letter, and has a diacritic (or is `đ`): what
+/// [`letter_words`] asks of each character that is not ASCII.
+fn word_marks(c: char) -> (bool, bool, bool) {
+    (
+        is_word_char(c),
+        c.is_alphabetic(),
+        matches!(c, 'đ' | 'Đ' | 'ð' | 'Ð')
+            || is_combining_diacritic(c)
+            || strip_diacritics(c, |_| {}),
+    )
 }
 
-/// Whether a character of the Latin blocks Vietnamese is written in (Latin-1 to Latin
-/// Extended-B, Latin Extended Additional) is a word character, a letter, and has a
-/// diacritic, from a table worked out once: the Unicode look-ups are the slow part of
-/// [`letter_words`].
+/// [`word_marks`] of the Latin blocks Vietnamese is written in (Latin-1 to Latin
+/// Extended-B, Latin Extended Additional), from a table worked out once: the Unicode
+/// look-ups are the slow part of [`letter_words`].
 fn latin_letter_marks(c: char) -> Option<(bool, bool, bool)> {
     static TABLE: LatinTable<(bool, bool, bool)> = std::sync::OnceLock::new();
-    latin_table(&TABLE, c, |c| {
-        (is_word_char(c), c.is_alphabetic(), has_marks(c))
-    })
+    latin_table(&TABLE, c, word_marks)
 }
 
 // ---------------------------------------------------------------------------
