@@ -401,11 +401,14 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
     // When the last page was stored (the rest of the run is the indexer catching up).
     let stored_at = std::sync::Mutex::new(None);
     let summary = env
-        .crawl_once(concurrency, |summary, _| {
+        .crawl_once(concurrency, |summary, outstanding| {
             if std::env::var_os("DIEMBAO_BENCH_TRACE").is_some() {
                 eprintln!(
-                    "{:.2}s new {} indexed {}",
+                    "{:.3}s cpu {:.2} sources {} jobs {outstanding} fetched {} new {} indexed {}",
                     started.elapsed().as_secs_f64(),
+                    cpu_seconds().0,
+                    summary.sources,
+                    summary.fetched,
                     summary.new,
                     summary.indexed
                 );
