@@ -74,6 +74,8 @@ impl Env {
             return Ok(compiled.clone());
         }
         let versions = self.store.rule_versions_by_ids(&ids).await?;
+        // The versions actually read (one removed since the ids were taken is not among
+        // them): pages are marked tagged with these.
         let mut ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
         ids.sort_unstable();
         let mut sets = Vec::with_capacity(versions.len());

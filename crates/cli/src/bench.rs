@@ -282,30 +282,39 @@ pub struct CrawlBench {
     pub pipeline_cpu_by_thread: std::collections::BTreeMap<String, f64>,
 }
 
+/// Clock ticks a second of `/proc`'s CPU times.
+const TICKS_PER_SEC: f64 = 100.0;
+
+/// The name and CPU ticks (user + system) in a `/proc/…/stat` line: fields 14 and 15,
+/// counted after the parenthesised name.
+fn stat_ticks(stat: &str) -> Option<(String, u64)> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let name = stat.get(open + 1..close)?.to_string();
+    let fields: Vec<&str> = stat.get(close + 2..)?.split_whitespace().collect();
+    let user: u64 = fields.get(11)?.parse().ok()?;
+    let system: u64 = fields.get(12)?.parse().ok()?;
+    Some((name, user + system))
+}
+
+/// CPU seconds (user + system) of this process, from /proc (Linux; 0 elsewhere).
+fn process_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| stat_ticks(&s))
+        .map_or(0.0, |(_, t)| t as f64 / TICKS_PER_SEC)
+}
+
 /// CPU seconds (user + system) of this process, and of each of its living threads by
 /// name, from /proc (Linux; empty elsewhere).
 fn cpu_seconds() -> (f64, std::collections::BTreeMap<String, f64>) {
-    // utime and stime are fields 14 and 15, counted after the parenthesised name.
-    fn ticks(stat: &str) -> Option<(String, u64)> {
-        let open = stat.find('(')?;
-        let close = stat.rfind(')')?;
-        let name = stat.get(open + 1..close)?.to_string();
-        let fields: Vec<&str> = stat.get(close + 2..)?.split_whitespace().collect();
-        let user: u64 = fields.get(11)?.parse().ok()?;
-        let system: u64 = fields.get(12)?.parse().ok()?;
-        Some((name, user + system))
-    }
-    const TICKS_PER_SEC: f64 = 100.0;
-    let total = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| ticks(&s))
-        .map_or(0.0, |(_, t)| t as f64 / TICKS_PER_SEC);
+    let total = process_cpu_seconds();
     let mut by_thread = std::collections::BTreeMap::new();
     if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
         for task in tasks.flatten() {
             if let Some((name, t)) = std::fs::read_to_string(task.path().join("stat"))
                 .ok()
-                .and_then(|s| ticks(&s))
+                .and_then(|s| stat_ticks(&s))
             {
                 *by_thread.entry(name).or_insert(0.0) += t as f64 / TICKS_PER_SEC;
             }
@@ -406,7 +415,7 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
                 eprintln!(
                     "{:.3}s cpu {:.2} sources {} jobs {outstanding} fetched {} new {} indexed {}",
                     started.elapsed().as_secs_f64(),
-                    cpu_seconds().0,
+                    process_cpu_seconds(),
                     summary.sources,
                     summary.fetched,
                     summary.new,

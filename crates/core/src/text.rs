@@ -480,21 +480,11 @@ pub fn fold_plain_words(input: &str, out: &mut String) -> bool {
         let Some(c) = char_at(input, at) else {
             break;
         };
-        match latin_plain_fold(c) {
-            Some(PlainFold::Word(folded)) => out.push(folded),
-            Some(PlainFold::Space) => out.push(' '),
-            Some(PlainFold::NotPlain) => return false,
-            Some(PlainFold::Other) => fold_char(c, |b| push_lower(b, out)),
-            None => {
-                if needs_filter(c) || !nfc_stable(c) {
-                    return false;
-                }
-                if !is_word_char(c) {
-                    out.push(' ');
-                } else {
-                    fold_char(c, |b| push_lower(b, out));
-                }
-            }
+        match latin_plain_fold(c).unwrap_or_else(|| plain_class(c)) {
+            PlainFold::Word(folded) => out.push(folded),
+            PlainFold::Space => out.push(' '),
+            PlainFold::NotPlain => return false,
+            PlainFold::Other => fold_char(c, |b| push_lower(b, out)),
         }
         at += c.len_utf8();
         prev = c;
@@ -543,15 +533,24 @@ enum PlainFold {
     Other,
 }
 
-/// [`PlainFold`] of a character of the Latin blocks, from a table worked out once.
+/// [`PlainFold`] of any character, without working out its fold: a word character is
+/// [`PlainFold::Other`].
+fn plain_class(c: char) -> PlainFold {
+    if needs_filter(c) || !nfc_stable(c) {
+        PlainFold::NotPlain
+    } else if !is_word_char(c) {
+        PlainFold::Space
+    } else {
+        PlainFold::Other
+    }
+}
+
+/// [`PlainFold`] of a character of the Latin blocks, from a table worked out once (a word
+/// character that folds to one character is [`PlainFold::Word`] there).
 fn latin_plain_fold(c: char) -> Option<PlainFold> {
     static TABLE: LatinTable<PlainFold> = std::sync::OnceLock::new();
-    latin_table(&TABLE, c, |c| {
-        if needs_filter(c) || !nfc_stable(c) {
-            PlainFold::NotPlain
-        } else if !is_word_char(c) {
-            PlainFold::Space
-        } else {
+    latin_table(&TABLE, c, |c| match plain_class(c) {
+        PlainFold::Other => {
             let mut folded = String::new();
             fold_char(c, |b| push_lower(b, &mut folded));
             let mut chars = folded.chars();
@@ -560,6 +559,7 @@ fn latin_plain_fold(c: char) -> Option<PlainFold> {
                 _ => PlainFold::Other,
             }
         }
+        class => class,
     })
 }
 

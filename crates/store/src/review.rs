@@ -145,6 +145,7 @@ impl Store {
         Ok(ids)
     }
 
+    /// The rule versions of these ids (those that exist), in no particular order.
     pub async fn rule_versions_by_ids(&self, ids: &[i64]) -> Result<Vec<RuleVersion>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
