@@ -239,3 +239,46 @@ fn a_worker_killed_with_9_mid_run_loses_and_doubles_nothing() {
         scale_out(true);
     }
 }
+
+/// `bench crawl --rounds N` runs N paired rounds (pipeline, then extraction alone) and
+/// reports the median one, listing every round: every round stores and tags the whole
+/// generated pack.
+#[test]
+fn bench_crawl_reports_the_median_of_its_rounds() {
+    if std::env::var("DIEMBAO_TEST_DATABASE_URL").is_ok() {
+        eprintln!("skipped: bench crawl measures the embedded default (SQLite) only");
+        return;
+    }
+    const BENCH_PAGES: usize = 250;
+    let out = std::process::Command::new(BIN)
+        .args(["bench", "crawl", "--pages", &BENCH_PAGES.to_string()])
+        .args(["--hosts", "5", "--rounds", "3"])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run diembao bench crawl");
+    assert!(
+        out.status.success(),
+        "bench crawl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["stored"], BENCH_PAGES, "{report}");
+    // One page in 25 trips the bench rules.
+    assert_eq!(report["tagged_candidates"], BENCH_PAGES / 25, "{report}");
+    let rounds = report["rounds"].as_array().expect("rounds listed");
+    assert_eq!(rounds.len(), 3, "{report}");
+    let mut ratios: Vec<f64> = rounds
+        .iter()
+        .map(|r| r["ratio"].as_f64().expect("a round's ratio"))
+        .collect();
+    assert!(ratios.iter().all(|r| r.is_finite() && *r > 0.0), "{report}");
+    ratios.sort_by(f64::total_cmp);
+    assert_eq!(report["ratio"].as_f64(), Some(ratios[1]), "{report}");
+    // Refused, not run: zero rounds.
+    let zero = std::process::Command::new(BIN)
+        .args(["bench", "crawl", "--rounds", "0"])
+        .output()
+        .expect("run diembao");
+    assert_eq!(zero.status.code(), Some(2));
+}

@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use chrono::Utc;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use diembao_core::config::Config;
 use diembao_jobs::{Env, EnvOptions};
@@ -255,7 +255,7 @@ pub async fn pack(
     Ok(())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 pub struct CrawlBench {
     pub pages: usize,
     pub hosts: usize,
@@ -280,6 +280,72 @@ pub struct CrawlBench {
     /// the crawl), and of its living threads by name: where the pipeline's time goes.
     pub pipeline_cpu_seconds: f64,
     pub pipeline_cpu_by_thread: std::collections::BTreeMap<String, f64>,
+    /// With `--rounds N` (N > 1): every round's figures, in the order run. The fields
+    /// above are then the round whose ratio is the median.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<RoundFigures>,
+}
+
+/// One round of `bench crawl --rounds N`.
+#[derive(Serialize, Deserialize)]
+pub struct RoundFigures {
+    pub pipeline_pages_per_sec: f64,
+    pub extract_pages_per_sec: f64,
+    pub ratio: f64,
+    pub peak_rss_mb: f64,
+    pub pipeline_cpu_seconds: f64,
+}
+
+/// `bench crawl` `rounds` times, each in a process of its own (this very binary, one
+/// round: its memory and CPU figures are its own), one after the other. The speed of
+/// this kind of machine drifts by ±15 % from one minute to the next, and one round's
+/// pipeline and extraction runs are seconds apart: the median of several paired rounds
+/// says more than any one. Returns the median round, with every round's figures.
+pub fn crawl_rounds(
+    rounds: usize,
+    pages: usize,
+    hosts: usize,
+    concurrency: usize,
+) -> Result<CrawlBench> {
+    let exe = std::env::current_exe()?;
+    let mut runs = Vec::with_capacity(rounds);
+    for round in 1..=rounds {
+        eprintln!("bench: round {round} of {rounds}…");
+        let output = std::process::Command::new(&exe)
+            .args(["bench", "crawl", "--pages"])
+            .arg(pages.to_string())
+            .arg("--hosts")
+            .arg(hosts.to_string())
+            .arg("--concurrency")
+            .arg(concurrency.to_string())
+            .stderr(std::process::Stdio::inherit())
+            .output()?;
+        if !output.status.success() {
+            anyhow::bail!("bench crawl round {round} failed: {}", output.status);
+        }
+        let run: CrawlBench = serde_json::from_slice(&output.stdout).map_err(|err| {
+            anyhow::anyhow!("bench crawl round {round}: unreadable output: {err}")
+        })?;
+        eprintln!(
+            "bench: round {round}: pipeline {:.0} pages/s, extract {:.0} pages/s, ratio {:.3}",
+            run.pipeline_pages_per_sec, run.extract_pages_per_sec, run.ratio
+        );
+        runs.push(run);
+    }
+    let figures: Vec<RoundFigures> = runs
+        .iter()
+        .map(|run| RoundFigures {
+            pipeline_pages_per_sec: run.pipeline_pages_per_sec,
+            extract_pages_per_sec: run.extract_pages_per_sec,
+            ratio: run.ratio,
+            peak_rss_mb: run.peak_rss_mb,
+            pipeline_cpu_seconds: run.pipeline_cpu_seconds,
+        })
+        .collect();
+    runs.sort_by(|a, b| a.ratio.total_cmp(&b.ratio));
+    let mut median = runs.swap_remove(runs.len() / 2);
+    median.rounds = figures;
+    Ok(median)
 }
 
 /// Clock ticks a second of `/proc`'s CPU times.
@@ -462,6 +528,7 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
         peak_rss_mb: peak_rss_mb(),
         pipeline_cpu_seconds,
         pipeline_cpu_by_thread,
+        rounds: Vec::new(),
     })
 }
 

@@ -274,6 +274,10 @@ enum BenchCommand {
         hosts: usize,
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
+        /// Rounds to run, one after the other, each in a process of its own: the figures
+        /// are then the median round's (by ratio), with every round's listed.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+        rounds: u16,
     },
     /// Serve a generated pack on loopback until interrupted; write its sources.toml.
     Pack {
@@ -659,9 +663,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     pages,
                     hosts,
                     concurrency,
+                    rounds,
                 },
         } => {
-            let result = bench::crawl(*pages, *hosts, *concurrency).await?;
+            let result = if *rounds > 1 {
+                bench::crawl_rounds(usize::from(*rounds), *pages, *hosts, *concurrency)?
+            } else {
+                bench::crawl(*pages, *hosts, *concurrency).await?
+            };
             println!("{}", serde_json::to_string_pretty(&result)?);
             Ok(ExitCode::SUCCESS)
         }
