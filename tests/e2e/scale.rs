@@ -273,6 +273,13 @@ fn bench_crawl_reports_the_median_of_its_rounds() {
         .map(|r| r["ratio"].as_f64().expect("a round's ratio"))
         .collect();
     assert!(ratios.iter().all(|r| r.is_finite() && *r > 0.0), "{report}");
+    // Extraction's share of the pipeline's CPU a page: some, never all of it.
+    for round in rounds {
+        let share = round["extract_share_of_cpu"]
+            .as_f64()
+            .expect("a round's share");
+        assert!(share > 0.0 && share < 1.0, "{report}");
+    }
     ratios.sort_by(f64::total_cmp);
     assert_eq!(report["ratio"].as_f64(), Some(ratios[1]), "{report}");
     // Refused, not run: zero rounds.

@@ -280,6 +280,12 @@ pub struct CrawlBench {
     /// the crawl), and of its living threads by name: where the pipeline's time goes.
     pub pipeline_cpu_seconds: f64,
     pub pipeline_cpu_by_thread: std::collections::BTreeMap<String, f64>,
+    /// CPU seconds (user + system) of the `diembao extract` run.
+    pub extract_cpu_seconds: f64,
+    /// Extraction's CPU time a page over the pipeline's: the share of the pipeline's
+    /// work a page that extraction alone is. Unlike `ratio`, it does not move with how
+    /// many cores the pipeline gets, and little with the machine's speed of the moment.
+    pub extract_share_of_cpu: f64,
     /// With `--rounds N` (N > 1): every round's figures, in the order run. The fields
     /// above are then the round whose ratio is the median.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -294,13 +300,15 @@ pub struct RoundFigures {
     pub ratio: f64,
     pub peak_rss_mb: f64,
     pub pipeline_cpu_seconds: f64,
+    pub extract_share_of_cpu: f64,
 }
 
 /// `bench crawl` `rounds` times, each in a process of its own (this very binary, one
 /// round: its memory and CPU figures are its own), one after the other. The speed of
 /// this kind of machine drifts by ±15 % from one minute to the next, and one round's
 /// pipeline and extraction runs are seconds apart: the median of several paired rounds
-/// says more than any one. Returns the median round, with every round's figures.
+/// says more than any one. Returns the median round by ratio (the lower middle one of
+/// an even number), with every round's figures.
 pub fn crawl_rounds(
     rounds: usize,
     pages: usize,
@@ -340,10 +348,12 @@ pub fn crawl_rounds(
             ratio: run.ratio,
             peak_rss_mb: run.peak_rss_mb,
             pipeline_cpu_seconds: run.pipeline_cpu_seconds,
+            extract_share_of_cpu: run.extract_share_of_cpu,
         })
         .collect();
     runs.sort_by(|a, b| a.ratio.total_cmp(&b.ratio));
-    let mut median = runs.swap_remove(runs.len() / 2);
+    // (Of an even number of rounds, the lower of the middle two: never the kinder.)
+    let mut median = runs.swap_remove((runs.len() - 1) / 2);
     median.rounds = figures;
     Ok(median)
 }
@@ -361,6 +371,27 @@ fn stat_ticks(stat: &str) -> Option<(String, u64)> {
     let user: u64 = fields.get(11)?.parse().ok()?;
     let system: u64 = fields.get(12)?.parse().ok()?;
     Some((name, user + system))
+}
+
+/// CPU seconds (user + system) of this process's children that have ended and been
+/// waited for: fields 16 and 17 of `/proc/self/stat` (Linux; 0 elsewhere).
+fn children_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let Some(close) = stat.rfind(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = stat
+        .get(close + 2..)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    match (ticks(13), ticks(14)) {
+        (Some(user), Some(system)) => (user + system) as f64 / TICKS_PER_SEC,
+        _ => 0.0,
+    }
 }
 
 /// CPU seconds (user + system) of this process, from /proc (Linux; 0 elsewhere).
@@ -509,7 +540,9 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
 
     eprintln!("bench: extraction only over the same pages…");
     let extract_fn_rate = extract_in_process(&served)?;
+    let children_before = children_cpu_seconds();
     let (extracted, extract_seconds) = extract_command(&served)?;
+    let extract_cpu_seconds = children_cpu_seconds() - children_before;
     let pipeline_rate = stored as f64 / pipeline_seconds;
     let extract_rate = extracted as f64 / extract_seconds;
     Ok(CrawlBench {
@@ -528,6 +561,9 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
         peak_rss_mb: peak_rss_mb(),
         pipeline_cpu_seconds,
         pipeline_cpu_by_thread,
+        extract_cpu_seconds,
+        extract_share_of_cpu: (extract_cpu_seconds / extracted.max(1) as f64)
+            / (pipeline_cpu_seconds / stored.max(1) as f64),
         rounds: Vec::new(),
     })
 }
