@@ -22,10 +22,7 @@ impl Drop for Smtp {
 impl Smtp {
     /// A real SMTP server process (Python's aiosmtpd) delivering into a Maildir.
     fn start(dir: &std::path::Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("port");
+        let port = crate::harness::free_port();
         let maildir = dir.join("maildir");
         let child = Command::new("python3")
             .args([
@@ -47,13 +44,12 @@ impl Smtp {
             port,
             maildir,
         };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return smtp;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("aiosmtpd did not start (pip install aiosmtpd)");
+        crate::harness::wait_for_port(
+            port,
+            Duration::from_secs(10),
+            "aiosmtpd (pip install aiosmtpd)",
+        );
+        smtp
     }
 
     fn messages(&self) -> Vec<String> {

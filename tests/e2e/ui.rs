@@ -870,10 +870,7 @@ impl Drop for Driver {
 }
 
 fn start_chromedriver(program: &Path) -> Driver {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
+    let port = crate::harness::free_port();
     let child = Command::new(program)
         .arg(format!("--port={port}"))
         .arg("--allowed-ips=127.0.0.1")
@@ -886,13 +883,8 @@ fn start_chromedriver(program: &Path) -> Driver {
         child,
         url: format!("http://127.0.0.1:{port}"),
     };
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return driver;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("chromedriver did not start");
+    crate::harness::wait_for_port(port, Duration::from_secs(10), "chromedriver");
+    driver
 }
 
 /// Where the screenshots go: `target/ui-screenshots/`.

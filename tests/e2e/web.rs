@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use crate::harness::{World, shared};
+use crate::harness::{World, free_port, shared, wait_for_port};
 
 pub struct Server {
     child: Child,
@@ -16,13 +16,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 pub fn add_user(world: &World, name: &str, role: &str, password: &str) {
@@ -43,25 +36,26 @@ pub fn add_user(world: &World, name: &str, role: &str, password: &str) {
 }
 
 pub fn serve(world: &World) -> Server {
+    start(world, "serve", Duration::from_secs(10))
+}
+
+/// `diembao COMMAND --addr …` on a free loopback port, once it listens (at most `within`).
+fn start(world: &World, command: &str, within: Duration) -> Server {
     let port = free_port();
     let child = world
         .cmd()
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .args([command, "--addr", &format!("127.0.0.1:{port}")])
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("serve");
+        .expect(command);
     let server = Server {
         child,
         base: format!("http://127.0.0.1:{port}"),
     };
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("server did not start");
+    wait_for_port(port, within, &format!("diembao {command}"));
+    server
 }
 
 /// A urlencoded form body.
@@ -267,4 +261,48 @@ fn sessions_roles_and_csrf_guard_the_api() {
         }
         assert_eq!(last, 429);
     });
+}
+
+/// The README's first command: `diembao demo` serves the bundled sites on loopback,
+/// crawls them into its data dir and opens the UI on top, where what it crawled is found.
+#[test]
+fn the_demo_crawls_its_bundled_sites_and_serves_what_it_found() {
+    // (The demo keeps to SQLite in its data dir, whatever the database of the suite.)
+    let world = World::new();
+    // The UI opens once the crawl is done (a debug build takes a while).
+    let server = start(&world, "demo", Duration::from_secs(180));
+    runtime().block_on(async {
+        let body = client()
+            .get(format!("{}/api/search?q=chuyen+doi+so", server.base))
+            .send()
+            .await
+            .expect("search")
+            .text()
+            .await
+            .expect("body");
+        let found: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        assert!(
+            found["total"].as_u64().is_some_and(|n| n > 0),
+            "typed without diacritics, the demo's articles are found: {found}"
+        );
+        let page = client()
+            .get(format!("{}/search?q=chuyen+doi+so", server.base))
+            .send()
+            .await
+            .expect("search page");
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.expect("html");
+        let title = found["hits"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|hit| hit["title"].as_str())
+            .find(|title| !title.contains(['&', '<', '>', '"', '\'']))
+            .expect("a hit with a plain title");
+        assert!(html.contains(title), "the search page lists {title}");
+    });
+    assert!(
+        world.data_dir().join("demo/diembao.sqlite").exists(),
+        "the demo keeps its data in the data dir"
+    );
 }
