@@ -361,37 +361,30 @@ pub fn crawl_rounds(
 /// Clock ticks a second of `/proc`'s CPU times.
 const TICKS_PER_SEC: f64 = 100.0;
 
-/// The name and CPU ticks (user + system) in a `/proc/…/stat` line: fields 14 and 15,
-/// counted after the parenthesised name.
-fn stat_ticks(stat: &str) -> Option<(String, u64)> {
+/// The name in a `/proc/…/stat` line, and the sum of two of its numeric fields, counted
+/// from 0 after the parenthesised name (the name may hold spaces and parentheses).
+fn stat_sum(stat: &str, a: usize, b: usize) -> Option<(String, u64)> {
     let open = stat.find('(')?;
     let close = stat.rfind(')')?;
     let name = stat.get(open + 1..close)?.to_string();
     let fields: Vec<&str> = stat.get(close + 2..)?.split_whitespace().collect();
-    let user: u64 = fields.get(11)?.parse().ok()?;
-    let system: u64 = fields.get(12)?.parse().ok()?;
-    Some((name, user + system))
+    let first: u64 = fields.get(a)?.parse().ok()?;
+    let second: u64 = fields.get(b)?.parse().ok()?;
+    Some((name, first + second))
+}
+
+/// The name and CPU ticks (user + system) in a `/proc/…/stat` line: fields 14 and 15.
+fn stat_ticks(stat: &str) -> Option<(String, u64)> {
+    stat_sum(stat, 11, 12)
 }
 
 /// CPU seconds (user + system) of this process's children that have ended and been
 /// waited for: fields 16 and 17 of `/proc/self/stat` (Linux; 0 elsewhere).
 fn children_cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    let Some(close) = stat.rfind(')') else {
-        return 0.0;
-    };
-    let fields: Vec<&str> = stat
-        .get(close + 2..)
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
-    match (ticks(13), ticks(14)) {
-        (Some(user), Some(system)) => (user + system) as f64 / TICKS_PER_SEC,
-        _ => 0.0,
-    }
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| stat_sum(&s, 13, 14))
+        .map_or(0.0, |(_, t)| t as f64 / TICKS_PER_SEC)
 }
 
 /// CPU seconds (user + system) of this process, from /proc (Linux; 0 elsewhere).
