@@ -279,6 +279,11 @@ fn bench_crawl_reports_the_median_of_its_rounds() {
             .as_f64()
             .expect("a round's share");
         assert!(share > 0.0 && share < 1.0, "{report}");
+        // The sites' own CPU is reported apart (their process is not the pipeline's).
+        let sites = round["sites_cpu_seconds"]
+            .as_f64()
+            .expect("a round's sites CPU");
+        assert!(sites >= 0.0 && sites.is_finite(), "{report}");
     }
     ratios.sort_by(f64::total_cmp);
     assert_eq!(report["ratio"].as_f64(), Some(ratios[1]), "{report}");

@@ -280,6 +280,10 @@ pub struct CrawlBench {
     /// the crawl), and of its living threads by name: where the pipeline's time goes.
     pub pipeline_cpu_seconds: f64,
     pub pipeline_cpu_by_thread: std::collections::BTreeMap<String, f64>,
+    /// CPU seconds (user + system) the process serving the sites used during the crawl:
+    /// on loopback it shares the machine's cores with the pipeline.
+    #[serde(default)]
+    pub sites_cpu_seconds: f64,
     /// CPU seconds (user + system) of the `diembao extract` run.
     pub extract_cpu_seconds: f64,
     /// Extraction's CPU time a page over the pipeline's: the share of the pipeline's
@@ -300,6 +304,7 @@ pub struct RoundFigures {
     pub ratio: f64,
     pub peak_rss_mb: f64,
     pub pipeline_cpu_seconds: f64,
+    pub sites_cpu_seconds: f64,
     pub extract_share_of_cpu: f64,
 }
 
@@ -348,6 +353,7 @@ pub fn crawl_rounds(
             ratio: run.ratio,
             peak_rss_mb: run.peak_rss_mb,
             pipeline_cpu_seconds: run.pipeline_cpu_seconds,
+            sites_cpu_seconds: run.sites_cpu_seconds,
             extract_share_of_cpu: run.extract_share_of_cpu,
         })
         .collect();
@@ -389,7 +395,13 @@ fn children_cpu_seconds() -> f64 {
 
 /// CPU seconds (user + system) of this process, from /proc (Linux; 0 elsewhere).
 fn process_cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
+    cpu_seconds_of("self")
+}
+
+/// CPU seconds (user + system) of process `pid` ("self" for this one), from /proc
+/// (Linux; 0 elsewhere).
+fn cpu_seconds_of(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|s| stat_ticks(&s))
         .map_or(0.0, |(_, t)| t as f64 / TICKS_PER_SEC)
@@ -470,7 +482,8 @@ fn start_pack_process(
 
 pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<CrawlBench> {
     let dir = tempfile::tempdir()?;
-    let (_pack, sources) = start_pack_process(pages, hosts, dir.path())?;
+    let (pack, sources) = start_pack_process(pages, hosts, dir.path())?;
+    let pack_pid = pack.0.id().to_string();
     let served: Vec<(usize, usize)> = pack_layout(pages, hosts)
         .into_iter()
         .enumerate()
@@ -496,6 +509,7 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
         .import_rule_version("bench", BENCH_RULES, &sha, "bench")
         .await?;
     eprintln!("bench: crawling {} pages over {hosts} hosts…", served.len());
+    let pack_cpu_before = cpu_seconds_of(&pack_pid);
     let started = Instant::now();
     // When the last page was stored (the rest of the run is the indexer catching up).
     let stored_at = std::sync::Mutex::new(None);
@@ -519,6 +533,8 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
         })
         .await?;
     let (pipeline_cpu_seconds, pipeline_cpu_by_thread) = cpu_seconds();
+    let sites_cpu_seconds = cpu_seconds_of(&pack_pid) - pack_cpu_before;
+    drop(pack);
     let stored_seconds = stored_at
         .into_inner()
         .unwrap_or_else(|p| p.into_inner())
@@ -554,6 +570,7 @@ pub async fn crawl(pages: usize, hosts: usize, concurrency: usize) -> Result<Cra
         peak_rss_mb: peak_rss_mb(),
         pipeline_cpu_seconds,
         pipeline_cpu_by_thread,
+        sites_cpu_seconds,
         extract_cpu_seconds,
         extract_share_of_cpu: (extract_cpu_seconds / extracted.max(1) as f64)
             / (pipeline_cpu_seconds / stored.max(1) as f64),
