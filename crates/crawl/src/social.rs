@@ -88,6 +88,11 @@ pub fn parse_mastodon_statuses(body: &[u8], base: &Url) -> Result<Vec<Post>, Dis
             };
             diembao_core::text::clean(name.trim())
         });
+        // The API's language, else the text's (a status may declare none).
+        let lang = status
+            .language
+            .filter(|l| !l.trim().is_empty())
+            .or_else(|| crate::extract::lang::detect(&text, None, None));
         posts.push(Post {
             url: url.to_string(),
             title: None,
@@ -97,7 +102,7 @@ pub fn parse_mastodon_statuses(body: &[u8], base: &Url) -> Result<Vec<Post>, Dis
                 .created_at
                 .as_deref()
                 .and_then(diembao_core::document::parse_datetime),
-            lang: status.language,
+            lang,
             engagement: serde_json::json!({
                 "replies": status.replies_count,
                 "reblogs": status.reblogs_count,
@@ -144,17 +149,20 @@ pub fn parse_youtube_feed(body: &[u8], base: &Url) -> Result<Vec<Post>, Discover
         let stars = media
             .and_then(|m| m.community.as_ref())
             .and_then(|c| c.stars_count);
+        let text = plain_paragraphs(&description);
+        // A channel feed declares no language: the video's title and description tell it.
+        let lang = crate::extract::lang::detect(&text, title.as_deref(), None);
         posts.push(Post {
             url: url.to_string(),
             title,
-            text: plain_paragraphs(&description),
+            text,
             author: entry
                 .authors
                 .first()
                 .and_then(|a| a.name.as_deref())
                 .map(|n| diembao_core::text::clean(n.trim())),
             published_at: entry.published.or(entry.updated).map(|d| d.fixed_offset()),
-            lang: None,
+            lang,
             engagement: serde_json::json!({"views": views, "ratings": stars}),
         });
     }
@@ -348,5 +356,48 @@ mod tests {
             Some(1_679_154_420)
         );
         assert!(parse_mastodon_statuses(b"{\"error\":\"x\"}", &base()).is_err());
+    }
+
+    #[test]
+    fn a_status_keeps_its_declared_language_and_one_without_gets_its_text_s() {
+        let body = r#"[{"id":"1","url":"/@a/1","language":"en","content":"<p>Mưa trái mùa chiều nay ở Phan Rang, mát trời ghê.</p>"},
+                        {"id":"2","url":"/@a/2","language":null,"content":"<p>Mưa trái mùa chiều nay ở Phan Rang, mát trời ghê.</p>"},
+                        {"id":"3","url":"/@a/3","content":"<p>ai biet cho sua xe may uy tin o Thap Cham chi minh voi</p>"}]"#;
+        let posts = parse_mastodon_statuses(body.as_bytes(), &base()).expect("json");
+        let langs: Vec<Option<&str>> = posts.iter().map(|p| p.lang.as_deref()).collect();
+        assert_eq!(langs, [Some("en"), Some("vi"), Some("vi")]);
+    }
+
+    #[test]
+    fn youtube_videos_get_the_language_of_their_title_and_description() {
+        let feed = r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns:yt="http://www.youtube.com/xml/schemas/2015" xmlns:media="http://search.yahoo.com/mrss/" xmlns="http://www.w3.org/2005/Atom">
+ <title>Kênh</title>
+ <entry>
+  <id>yt:video:kT3vLq9aB0c</id>
+  <title>Vlog đi biển Cà Ná cuối tuần</title>
+  <link rel="alternate" href="/watch?v=kT3vLq9aB0c"/>
+  <author><name>Tin Nóng 24H Ninh Thuận</name></author>
+  <published>2023-03-26T12:00:00+00:00</published>
+  <media:group>
+   <media:title>Vlog đi biển Cà Ná cuối tuần</media:title>
+   <media:description>Cùng team đi tắm biển Cà Ná, ăn hải sản tươi ngay bên bờ.</media:description>
+  </media:group>
+ </entry>
+ <entry>
+  <id>yt:video:Zz</id>
+  <title>Weekend trip to the beach</title>
+  <link rel="alternate" href="/watch?v=Zz"/>
+  <published>2023-03-26T12:00:00+00:00</published>
+  <media:group>
+   <media:title>Weekend trip to the beach</media:title>
+   <media:description>We went swimming at the beach and ate fresh seafood by the water all weekend long.</media:description>
+  </media:group>
+ </entry>
+</feed>"#;
+        let base = Url::parse("http://127.0.0.43:8765/feeds/videos.xml").expect("url");
+        let posts = parse_youtube_feed(feed.as_bytes(), &base).expect("feed");
+        let langs: Vec<Option<&str>> = posts.iter().map(|p| p.lang.as_deref()).collect();
+        assert_eq!(langs, [Some("vi"), Some("en")]);
     }
 }

@@ -36,7 +36,7 @@ mod fold;
 #[doc(hidden)]
 pub mod fuzzing;
 mod hints;
-mod lang;
+pub(crate) mod lang;
 mod meta;
 mod prescan;
 mod title;
