@@ -1,15 +1,14 @@
 //! `sources add URL`: find an outlet's feeds and sitemaps from its home page and
 //! robots.txt, and propose the best way to follow it.
 
-use std::sync::LazyLock;
+use std::collections::VecDeque;
 use std::time::Duration;
 
-use scraper::{Html, Selector};
 use serde::Serialize;
 use url::Url;
 
 use diembao_core::{SourceKind, SourceSpec};
-use diembao_crawl::discover;
+use diembao_crawl::discover::{self, HomePage};
 use diembao_crawl::fetch::Validators;
 
 use crate::JobError;
@@ -27,14 +26,6 @@ pub struct Discovery {
     pub proposed: SourceSpec,
 }
 
-static FEED_LINKS: LazyLock<Selector> = LazyLock::new(|| {
-    Selector::parse(r#"link[rel~="alternate"][type="application/rss+xml"], link[rel~="alternate"][type="application/atom+xml"], link[rel~="alternate"][type="application/feed+json"]"#)
-        .expect("static selector")
-});
-static SITE_NAME: LazyLock<Selector> = LazyLock::new(|| {
-    Selector::parse(r#"meta[property="og:site_name"], title"#).expect("static selector")
-});
-
 const FEED_PATHS: &[&str] = &[
     "/rss",
     "/feed",
@@ -47,6 +38,15 @@ const FEED_PATHS: &[&str] = &[
     "/rss/home.rss",
     "/feeds/posts/default",
 ];
+/// Most addresses looked at for feeds when adding a site (declared, linked, listed on
+/// pages of feeds, usual paths): adding an outlet stays a few seconds of polite requests.
+const MAX_FEED_LOOKUPS: usize = 32;
+
+/// Whether a response's content type is HTML (a page of feeds, not a feed).
+fn is_html(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|t| t.to_ascii_lowercase().contains("html"))
+}
+
 const SITEMAP_PATHS: &[&str] = &["/sitemap.xml", "/sitemap_index.xml", "/sitemap-news.xml"];
 
 impl Env {
@@ -59,50 +59,36 @@ impl Env {
         link_selector: Option<&str>,
     ) -> Result<Discovery, JobError> {
         // A home page that does not answer still leaves the usual feed and sitemap paths.
-        let page = self.fetcher.fetch(home, &Validators::default()).await.ok();
+        let (page, page_error) = match self.fetcher.fetch(home, &Validators::default()).await {
+            Ok(page) => (Some(page), None),
+            Err(err) => (None, Some(err.to_string())),
+        };
         let base = page
             .as_ref()
             .map_or_else(|| home.clone(), |p| p.final_url.clone());
-        let (mut candidates, site_name) = match &page {
-            Some(page) => {
-                let (html, _) =
-                    diembao_crawl::extract::decode_html(&page.body, page.content_type.as_deref());
-                let document = Html::parse_document(&html);
-                let links: Vec<String> = document
-                    .select(&FEED_LINKS)
-                    .filter_map(|el| el.value().attr("href"))
-                    .filter_map(|href| base.join(href.trim()).ok())
-                    .map(|u| u.to_string())
-                    .collect();
-                let site_name = document.select(&SITE_NAME).find_map(|el| {
-                    el.value()
-                        .attr("content")
-                        .map(str::to_string)
-                        .or_else(|| Some(el.text().collect::<String>()))
-                });
-                (
-                    links,
-                    site_name
-                        .map(|s| diembao_core::text::clean(s.trim()))
-                        .filter(|s| !s.is_empty()),
-                )
-            }
-            None => (Vec::new(), None),
-        };
-        for path in FEED_PATHS {
-            if let Ok(url) = base.join(path) {
-                candidates.push(url.to_string());
-            }
-        }
-        candidates.dedup();
+        let hints = page.as_ref().map_or_else(HomePage::default, |page| {
+            let (html, _) =
+                diembao_crawl::extract::decode_html(&page.body, page.content_type.as_deref());
+            discover::read_home_page(&html, &base)
+        });
+        let site_name = hints.site_name.clone();
+        // Declared and linked feeds first, then the pages that list feeds, then the usual
+        // paths. A candidate that is a page of feeds (HTML) adds the feeds it links to.
+        let mut candidates: VecDeque<Url> = hints
+            .feeds
+            .iter()
+            .chain(&hints.feed_pages)
+            .cloned()
+            .chain(FEED_PATHS.iter().filter_map(|path| base.join(path).ok()))
+            .collect();
+        let mut looked_at: Vec<Url> = Vec::new();
         let mut feeds = Vec::new();
-        for candidate in candidates {
-            let Ok(url) = Url::parse(&candidate) else {
-                continue;
-            };
-            if feeds.iter().any(|(u, _): &(String, usize)| *u == candidate) {
+        let mut feed_titles = std::collections::HashMap::new();
+        while let Some(url) = candidates.pop_front() {
+            if looked_at.contains(&url) || looked_at.len() >= MAX_FEED_LOOKUPS {
                 continue;
             }
+            looked_at.push(url.clone());
             let Ok(Ok(fetched)) = tokio::time::timeout(
                 Duration::from_secs(20),
                 self.fetcher.fetch(&url, &Validators::default()),
@@ -111,10 +97,27 @@ impl Env {
             else {
                 continue;
             };
-            if let Ok(listing) = discover::parse_feed(&fetched.body, &fetched.final_url)
-                && !listing.entries.is_empty()
-            {
-                feeds.push((fetched.final_url.to_string(), listing.entries.len()));
+            let found = fetched.final_url.to_string();
+            if feeds.iter().any(|(u, _): &(String, usize)| *u == found) {
+                continue;
+            }
+            match discover::parse_feed(&fetched.body, &fetched.final_url) {
+                Ok(listing) if !listing.entries.is_empty() => {
+                    if let Some(title) = listing.title {
+                        feed_titles.insert(found.clone(), title);
+                    }
+                    feeds.push((found, listing.entries.len()));
+                }
+                Ok(_) => {}
+                Err(_) if is_html(fetched.content_type.as_deref()) => {
+                    let (html, _) = diembao_crawl::extract::decode_html(
+                        &fetched.body,
+                        fetched.content_type.as_deref(),
+                    );
+                    let listed = discover::read_home_page(&html, &fetched.final_url);
+                    candidates.extend(listed.feeds);
+                }
+                Err(_) => {}
             }
         }
         feeds.sort_by_key(|f| std::cmp::Reverse(f.1));
@@ -152,9 +155,16 @@ impl Env {
             }
         }
 
+        // The name given, else the site's own (its home page's), else its best feed's
+        // title, else its host.
         let name = name
             .map(str::to_string)
             .or_else(|| site_name.clone())
+            .or_else(|| {
+                feeds
+                    .first()
+                    .and_then(|(url, _)| feed_titles.get(url).cloned())
+            })
             .unwrap_or_else(|| home.host_str().unwrap_or("").to_string());
         let proposed = if let Some((url, _)) = feeds.first() {
             SourceSpec {
@@ -181,8 +191,11 @@ impl Env {
                 link_selector: Some(selector.to_string()),
             }
         } else {
+            let page = page_error.map_or_else(String::new, |err| {
+                format!(" (the page itself could not be read: {err})")
+            });
             return Err(JobError::Other(format!(
-                "{home}: no feed or sitemap found; add it as an html source with --link-selector \"CSS selector of article links\""
+                "{home}: no feed or sitemap found{page}; add it as an html source with --link-selector \"CSS selector of article links\""
             )));
         };
         Ok(Discovery {

@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::harness::{World, jsonl};
+use crate::harness::{World, jsonl, serve_in_thread};
 
 fn article(title: &str) -> String {
     let para = "Đây là một đoạn văn bản đủ dài để trở thành nội dung chính của bài báo, nói về công tác chuyển đổi số ở địa phương trong năm nay.";
@@ -28,21 +28,19 @@ fn gzip_bomb() -> Vec<u8> {
 
 /// Serves the fault pack; returns the HTTP origin and the raw "reset" origin.
 fn serve_faults() -> (String, String) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            let origin = format!("http://{}", listener.local_addr().expect("addr"));
-            let raw = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind raw");
-            let raw_origin = format!("http://{}", raw.local_addr().expect("addr"));
-            let feed_origin = origin.clone();
-            let reset_origin = raw_origin.clone();
-            let bomb = gzip_bomb();
-            let app = axum::Router::new()
+    serve_in_thread(|tx| async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let origin = format!("http://{}", listener.local_addr().expect("addr"));
+        let raw = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind raw");
+        let raw_origin = format!("http://{}", raw.local_addr().expect("addr"));
+        let feed_origin = origin.clone();
+        let reset_origin = raw_origin.clone();
+        let bomb = gzip_bomb();
+        let app = axum::Router::new()
                 .route(
                     "/feed.rss",
                     get(move || {
@@ -109,28 +107,28 @@ fn serve_faults() -> (String, String) {
                         ([(header::CONTENT_TYPE, "application/xml")], "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"></urlset>")
                     }),
                 );
-            tokio::spawn(async move {
-                // Answers with headers promising 10 kB, sends 100 bytes, then resets.
-                while let Ok((mut socket, _)) = raw.accept().await {
-                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                    let mut buf = [0u8; 4096];
-                    let _ = socket.read(&mut buf).await;
-                    let path = String::from_utf8_lossy(&buf);
-                    if path.starts_with("GET /robots.txt") {
-                        let _ = socket.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n").await;
-                        continue;
-                    }
+        tokio::spawn(async move {
+            // Answers with headers promising 10 kB, sends 100 bytes, then resets.
+            while let Ok((mut socket, _)) = raw.accept().await {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let path = String::from_utf8_lossy(&buf);
+                if path.starts_with("GET /robots.txt") {
                     let _ = socket
+                        .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                        .await;
+                    continue;
+                }
+                let _ = socket
                         .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 10000\r\n\r\n<html><body><p>cut")
                         .await;
-                    drop(socket);
-                }
-            });
-            tx.send((origin, raw_origin)).expect("send");
-            let _ = axum::serve(listener, app).await;
+                drop(socket);
+            }
         });
-    });
-    rx.recv().expect("fault server")
+        tx.send((origin, raw_origin)).expect("send");
+        let _ = axum::serve(listener, app).await;
+    })
 }
 
 #[test]

@@ -8,6 +8,26 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_diembao");
 
+/// Runs a test's server on a runtime and thread of its own for the rest of the test
+/// process; returns the first thing it sends (its origin, say) once it is listening.
+pub fn serve_in_thread<T, Fut>(
+    serve: impl FnOnce(std::sync::mpsc::Sender<T>) -> Fut + Send + 'static,
+) -> T
+where
+    T: Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(serve(tx));
+    });
+    rx.recv().expect("the test's server did not start")
+}
+
 /// A loopback port nothing listens on (for a server the test starts).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

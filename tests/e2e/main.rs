@@ -7,6 +7,7 @@ mod harness;
 mod cases;
 mod crawl;
 mod digest;
+mod discovery;
 mod faults;
 mod ingest;
 mod inputs;

@@ -24,6 +24,8 @@ pub struct Listing {
     pub entries: Vec<Entry>,
     /// Nested sitemaps (sitemap index) or further listing pages.
     pub more: Vec<String>,
+    /// A feed's own title (its channel's), when it has one.
+    pub title: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +46,10 @@ pub fn parse_feed(body: &[u8], base: &Url) -> Result<Listing, DiscoverError> {
         .build()
         .parse(body)
         .map_err(|err| DiscoverError::Feed(err.to_string()))?;
+    let title = feed
+        .title
+        .map(|t| diembao_core::text::clean(t.content.trim()))
+        .filter(|t| !t.is_empty());
     let entries = feed
         .entries
         .into_iter()
@@ -71,6 +77,7 @@ pub fn parse_feed(body: &[u8], base: &Url) -> Result<Listing, DiscoverError> {
     Ok(Listing {
         entries,
         more: Vec::new(),
+        title,
     })
 }
 
@@ -170,6 +177,131 @@ pub fn parse_sitemap(body: &[u8], base: &Url) -> Result<Listing, DiscoverError> 
     Ok(listing)
 }
 
+/// What a home page (or a site's page of feeds) tells of where its feeds are and what the
+/// site is called.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HomePage {
+    /// Feeds the page declares (`<link rel="alternate">`, any host), then feeds it links
+    /// to on its own host (`<a href>` to a `.rss`, `.atom` or feed-like `.xml` address),
+    /// in page order, at most [`MAX_LINKED_FEEDS`] of the latter.
+    pub feeds: Vec<Url>,
+    /// Pages of its own host that list feeds (`/rss`, `/rss.html`: the way many
+    /// Vietnamese outlets publish one feed a section), at most [`MAX_FEED_PAGES`].
+    pub feed_pages: Vec<Url>,
+    /// `og:site_name`, else `application-name`, else the page's `<title>`.
+    pub site_name: Option<String>,
+}
+
+/// Most feeds taken from a page's `<a>` links (each costs a request to look at).
+pub const MAX_LINKED_FEEDS: usize = 12;
+/// Most pages of feeds taken from a page's links.
+pub const MAX_FEED_PAGES: usize = 2;
+
+static DECLARED_FEEDS: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse(r#"link[rel~="alternate"][type="application/rss+xml"], link[rel~="alternate"][type="application/atom+xml"], link[rel~="alternate"][type="application/feed+json"]"#)
+        .expect("static selector")
+});
+static ANCHORS: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("a[href]").expect("static selector"));
+static OG_SITE_NAME: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse(r#"meta[property="og:site_name"][content]"#).expect("static selector")
+});
+static APPLICATION_NAME: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse(r#"meta[name="application-name"][content]"#).expect("static selector")
+});
+static TITLE: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("title").expect("static selector"));
+
+/// Reads a home page (or a page of feeds) for [`HomePage`]: its declared and linked
+/// feeds, its pages of feeds and its name. `base` is the page's final address.
+pub fn read_home_page(html: &str, base: &Url) -> HomePage {
+    let document = Html::parse_document(html);
+    let mut page = HomePage::default();
+    let push = |list: &mut Vec<Url>, url: Url| {
+        if !list.contains(&url) {
+            list.push(url);
+        }
+    };
+    for element in document.select(&DECLARED_FEEDS) {
+        if let Some(url) = element
+            .value()
+            .attr("href")
+            .and_then(|href| base.join(href.trim()).ok())
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+        {
+            push(&mut page.feeds, url);
+        }
+    }
+    let mut linked = 0;
+    for element in document.select(&ANCHORS) {
+        let Some(url) = element
+            .value()
+            .attr("href")
+            .and_then(|href| base.join(href.trim()).ok())
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .filter(|url| url.host_str() == base.host_str())
+        else {
+            continue;
+        };
+        match feed_link_kind(&url) {
+            Some(FeedLink::Feed) if linked < MAX_LINKED_FEEDS && !page.feeds.contains(&url) => {
+                linked += 1;
+                page.feeds.push(url);
+            }
+            Some(FeedLink::FeedPage)
+                if page.feed_pages.len() < MAX_FEED_PAGES && url.as_str() != base.as_str() =>
+            {
+                push(&mut page.feed_pages, url);
+            }
+            _ => {}
+        }
+    }
+    let content = |selector: &Selector| {
+        document
+            .select(selector)
+            .find_map(|el| el.value().attr("content").map(str::to_string))
+    };
+    page.site_name = content(&OG_SITE_NAME)
+        .or_else(|| content(&APPLICATION_NAME))
+        .or_else(|| {
+            document
+                .select(&TITLE)
+                .next()
+                .map(|el| el.text().collect::<String>())
+        })
+        .map(|name| {
+            diembao_core::text::clean(&name.split_whitespace().collect::<Vec<_>>().join(" "))
+        })
+        .filter(|name| !name.is_empty());
+    page
+}
+
+enum FeedLink {
+    Feed,
+    FeedPage,
+}
+
+/// Whether a link's address looks like a feed (`…/tin-moi.rss`, `…/rss/home.xml`,
+/// `…/feed.atom`) or like a page that lists feeds (`/rss`, `/rss.html`, `/rss/`).
+fn feed_link_kind(url: &Url) -> Option<FeedLink> {
+    let path = url.path().to_ascii_lowercase();
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    if last.ends_with(".rss") || last.ends_with(".atom") {
+        return Some(FeedLink::Feed);
+    }
+    let feedish = ["rss", "feed", "atom"]
+        .iter()
+        .any(|word| path.contains(word));
+    if feedish && last.ends_with(".xml") {
+        return Some(FeedLink::Feed);
+    }
+    let stem = last.split('.').next().unwrap_or("");
+    let page_suffix = last
+        .strip_prefix(stem)
+        .is_some_and(|rest| matches!(rest, "" | ".html" | ".htm" | ".aspx" | ".php"));
+    (page_suffix && matches!(stem, "rss" | "feeds")).then_some(FeedLink::FeedPage)
+}
+
 static NEXT_LINK: LazyLock<Selector> = LazyLock::new(|| {
     Selector::parse(r#"a[rel~="next"], link[rel~="next"]"#).expect("static selector")
 });
@@ -230,6 +362,66 @@ mod tests {
 
     fn base() -> Url {
         Url::parse("http://127.0.0.1:8765/").expect("url")
+    }
+
+    #[test]
+    fn a_home_page_tells_its_feeds_its_pages_of_feeds_and_its_name() {
+        let html = r#"<html><head><title>Trang chủ - Báo Thử</title>
+<meta property="og:site_name" content="  Báo   Thử ">
+<link rel="alternate" type="application/rss+xml" href="/rss/trang-chu.rss">
+<link rel="alternate" type="application/atom+xml" href="https://feeds.example.org/bao-thu">
+<link rel="stylesheet" href="/site.css"></head><body>
+<a href="/thoi-su/">Thời sự</a>
+<a href="/rss/trang-chu.rss">RSS trang chủ</a>
+<a href="/xuat-ban/Tin-Moi.RSS">Tin mới</a>
+<a href="/feeds/kinh-te.xml">Kinh tế</a>
+<a href="/sitemap.xml">Sơ đồ</a>
+<a href="https://other.example.org/tin.rss">Báo khác</a>
+<a href="/rss.html">Tất cả RSS</a>
+<a href="javascript:void(0)">x</a>
+</body></html>"#;
+        let page = read_home_page(html, &base());
+        let feeds: Vec<&str> = page.feeds.iter().map(Url::as_str).collect();
+        assert_eq!(
+            feeds,
+            [
+                "http://127.0.0.1:8765/rss/trang-chu.rss",
+                "https://feeds.example.org/bao-thu",
+                "http://127.0.0.1:8765/xuat-ban/Tin-Moi.RSS",
+                "http://127.0.0.1:8765/feeds/kinh-te.xml",
+            ]
+        );
+        let pages: Vec<&str> = page.feed_pages.iter().map(Url::as_str).collect();
+        assert_eq!(pages, ["http://127.0.0.1:8765/rss.html"]);
+        // og:site_name wins over a <title> that comes first in the page.
+        assert_eq!(page.site_name.as_deref(), Some("Báo Thử"));
+    }
+
+    #[test]
+    fn a_page_without_a_site_name_is_named_by_its_title_and_links_are_bounded() {
+        let links: String = (0..40)
+            .map(|i| format!("<a href=\"/rss/muc-{i}.rss\">{i}</a><a href=\"/rss-{i}/\">{i}</a>"))
+            .collect();
+        let html = format!(
+            "<html><head><title>\n Nắng Gió\n Online </title></head><body>{links}<a href=\"/rss/\">RSS</a><a href=\"/feeds\">RSS</a><a href=\"/rss.aspx\">RSS</a></body></html>"
+        );
+        let page = read_home_page(&html, &base());
+        assert_eq!(page.site_name.as_deref(), Some("Nắng Gió Online"));
+        assert_eq!(page.feeds.len(), MAX_LINKED_FEEDS);
+        let pages: Vec<&str> = page.feed_pages.iter().map(Url::as_str).collect();
+        assert_eq!(
+            pages,
+            ["http://127.0.0.1:8765/rss/", "http://127.0.0.1:8765/feeds"]
+        );
+        assert_eq!(read_home_page("", &base()), HomePage::default());
+    }
+
+    #[test]
+    fn a_feed_keeps_its_own_title() {
+        let rss = r#"<?xml version="1.0"?><rss version="2.0"><channel><title> Tin mới - Báo Thử </title>
+<item><title>A</title><link>/a.html</link></item></channel></rss>"#;
+        let listing = parse_feed(rss.as_bytes(), &base()).expect("rss");
+        assert_eq!(listing.title.as_deref(), Some("Tin mới - Báo Thử"));
     }
 
     #[test]
