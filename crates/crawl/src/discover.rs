@@ -416,6 +416,26 @@ mod tests {
         assert_eq!(read_home_page("", &base()), HomePage::default());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Whatever a page holds: no panic, only web addresses, linked feeds and pages
+        /// of feeds on the page's own host and within their bounds, a trimmed name.
+        #[test]
+        fn any_home_page_reads_within_bounds(
+            body in "(<(a href=\"(/|https://x.example/|//other.example/|javascript:)?(rss|feeds|tin|a b)?(/|\\.rss|\\.xml|\\.html|\\.atom)?\"|link rel=\"alternate\" type=\"application/rss\\+xml\" href=\"/f\\.xml\"|title|meta property=\"og:site_name\" content=\" [a-zà-ỹ ]{0,8}\")>|</(a|title)>|[a-zA-Zà-ỹ0-9 ]{0,12}){0,60}"
+        ) {
+            let page = read_home_page(&body, &base());
+            for url in page.feeds.iter().chain(&page.feed_pages) {
+                proptest::prop_assert!(matches!(url.scheme(), "http" | "https"), "{url}");
+            }
+            proptest::prop_assert!(page.feed_pages.len() <= MAX_FEED_PAGES);
+            proptest::prop_assert!(page.feed_pages.iter().all(|u| u.host_str() == base().host_str()));
+            if let Some(name) = &page.site_name {
+                proptest::prop_assert!(!name.is_empty() && name.trim() == name && !name.contains("  "), "{name:?}");
+            }
+        }
+    }
+
     #[test]
     fn a_feed_keeps_its_own_title() {
         let rss = r#"<?xml version="1.0"?><rss version="2.0"><channel><title> Tin mới - Báo Thử </title>
