@@ -9,7 +9,9 @@ use url::Url;
 
 use diembao_core::{SourceKind, SourceSpec};
 use diembao_crawl::discover::{self, HomePage};
+use diembao_crawl::fetch::Fetched;
 use diembao_crawl::fetch::Validators;
+use diembao_crawl::social;
 
 use crate::JobError;
 use crate::env::Env;
@@ -42,6 +44,64 @@ const FEED_PATHS: &[&str] = &[
 /// pages of feeds, usual paths): adding an outlet stays a few seconds of polite requests.
 const MAX_FEED_LOOKUPS: usize = 32;
 
+impl Env {
+    /// The source when the address given is a social listing ([`social::recognise`]: a
+    /// YouTube channel feed, a page of a Mastodon account's statuses) or a Mastodon
+    /// profile (`https://instance/@account`, looked up with the instance's API).
+    async fn social_source(
+        &self,
+        home: &Url,
+        page: Option<&Fetched>,
+        name: Option<&str>,
+    ) -> Option<Discovery> {
+        let recognised = page.and_then(|page| {
+            social::recognise(&page.body, &page.final_url).map(|l| (page.final_url.clone(), l))
+        });
+        let (url, listing) = match recognised {
+            Some(found) => found,
+            None => {
+                let account = social::mastodon_profile(home)?;
+                let mut lookup = home.join("/api/v1/accounts/lookup").ok()?;
+                lookup.query_pairs_mut().append_pair("acct", &account);
+                let answer = self
+                    .fetcher
+                    .fetch(&lookup, &Validators::default())
+                    .await
+                    .ok()?;
+                let statuses = social::mastodon_statuses_url(&answer.body, home)?;
+                let fetched = self
+                    .fetcher
+                    .fetch(&statuses, &Validators::default())
+                    .await
+                    .ok()?;
+                let listing = social::recognise(&fetched.body, &fetched.final_url)?;
+                (statuses, listing)
+            }
+        };
+        let every = match listing.kind {
+            SourceKind::Mastodon => Duration::from_secs(10 * 60),
+            _ => Duration::from_secs(30 * 60),
+        };
+        let proposed = SourceSpec {
+            name: name
+                .map(str::to_string)
+                .or_else(|| listing.name.clone())
+                .unwrap_or_else(|| home.host_str().unwrap_or("").to_string()),
+            kind: listing.kind,
+            url: url.to_string(),
+            every,
+            link_selector: None,
+        };
+        Some(Discovery {
+            home: home.to_string(),
+            site_name: listing.name,
+            feeds: vec![(url.to_string(), listing.posts)],
+            sitemaps: Vec::new(),
+            proposed,
+        })
+    }
+}
+
 /// Whether a response's content type is HTML (a page of feeds, not a feed).
 fn is_html(content_type: Option<&str>) -> bool {
     content_type.is_some_and(|t| t.to_ascii_lowercase().contains("html"))
@@ -51,7 +111,9 @@ const SITEMAP_PATHS: &[&str] = &["/sitemap.xml", "/sitemap_index.xml", "/sitemap
 
 impl Env {
     /// Looks at a home page and proposes a source (feed, else sitemap, else the page as
-    /// an HTML listing when a link selector is given).
+    /// an HTML listing when a link selector is given). An address that is a YouTube
+    /// channel feed, a Mastodon account's statuses or a Mastodon profile is proposed as
+    /// that kind of source.
     pub async fn discover_source(
         &self,
         home: &Url,
@@ -63,6 +125,10 @@ impl Env {
             Ok(page) => (Some(page), None),
             Err(err) => (None, Some(err.to_string())),
         };
+        // A channel feed, an account's statuses or a Mastodon profile is the source.
+        if let Some(found) = self.social_source(home, page.as_ref(), name).await {
+            return Ok(found);
+        }
         let base = page
             .as_ref()
             .map_or_else(|| home.clone(), |p| p.final_url.clone());
@@ -84,6 +150,18 @@ impl Env {
         let mut looked_at: Vec<Url> = Vec::new();
         let mut feeds = Vec::new();
         let mut feed_titles = std::collections::HashMap::new();
+        // The address given may be a feed itself.
+        if let Some(page) = &page
+            && let Ok(listing) = discover::parse_feed(&page.body, &page.final_url)
+            && !listing.entries.is_empty()
+        {
+            let found = page.final_url.to_string();
+            if let Some(title) = listing.title {
+                feed_titles.insert(found.clone(), title);
+            }
+            feeds.push((found, listing.entries.len()));
+            looked_at.push(page.final_url.clone());
+        }
         while let Some(url) = candidates.pop_front() {
             if looked_at.contains(&url) || looked_at.len() >= MAX_FEED_LOOKUPS {
                 continue;

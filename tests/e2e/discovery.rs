@@ -1,7 +1,7 @@
-//! `sources add URL`: an outlet added by its home page. Four small sites on loopback,
-//! each found another way: a declared feed, a feed listed on the site's page of feeds,
-//! a sitemap named in robots.txt, and nothing at all (an HTML listing then needs a link
-//! selector).
+//! `sources add URL`: an outlet added by its home page. Small sites on loopback, each
+//! found another way: a declared feed, a feed listed on the site's page of feeds, a
+//! sitemap named in robots.txt, nothing at all (an HTML listing then needs a link
+//! selector), a Mastodon profile and a YouTube channel feed.
 
 use axum::http::header;
 use axum::routing::get;
@@ -115,6 +115,44 @@ fn sources_add_finds_an_outlet_s_feeds_and_sitemaps_from_its_home_page() {
                 get(move || async move { ([(header::CONTENT_TYPE, "application/xml")], sitemap) }),
             )
     });
+    // A Mastodon instance (a profile, the account lookup, the statuses) that also serves
+    // a YouTube-style channel feed.
+    let social = serve(|_| {
+        axum::Router::new()
+            .route(
+                "/@tinnhanh",
+                get(|| async { axum::response::Html("<html><body>Tin Nhanh</body></html>") }),
+            )
+            .route(
+                "/api/v1/accounts/lookup",
+                get(|| async {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        r#"{"id":"42","username":"tinnhanh","display_name":"Tin Nhanh"}"#,
+                    )
+                }),
+            )
+            .route(
+                "/api/v1/accounts/42/statuses",
+                get(|| async {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        r#"[{"id":"1","url":"/@tinnhanh/1","content":"<p>Mưa</p>","visibility":"public","account":{"display_name":"Tin Nhanh","acct":"tinnhanh","username":"tinnhanh"}}]"#,
+                    )
+                }),
+            )
+            .route(
+                "/feeds/videos.xml",
+                get(|| async {
+                    (
+                        [(header::CONTENT_TYPE, "application/atom+xml")],
+                        "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><id>yt:channel:UC1</id><title>Kênh Một</title>\
+                         <entry><id>yt:video:a</id><title>A</title><link rel=\"alternate\" href=\"/watch?v=a\"/></entry></feed>",
+                    )
+                }),
+            )
+    });
+
     // Nothing to follow but the page itself.
     let bare = serve(|_| {
         axum::Router::new().route(
@@ -171,7 +209,23 @@ fn sources_add_finds_an_outlet_s_feeds_and_sitemaps_from_its_home_page() {
     let found = add(&world, &format!("{bare}/"), &["--link-selector", "h3 a"]);
     assert_proposed(&found, "html", &format!("{bare}/"), "Đất Nắng");
 
-    // `sources list` shows all four as added.
+    // Social addresses are the sources they are.
+    let found = add(&world, &format!("{social}/@tinnhanh"), &[]);
+    assert_proposed(
+        &found,
+        "mastodon",
+        &format!("{social}/api/v1/accounts/42/statuses"),
+        "Tin Nhanh",
+    );
+    let found = add(&world, &format!("{social}/feeds/videos.xml"), &[]);
+    assert_proposed(
+        &found,
+        "youtube",
+        &format!("{social}/feeds/videos.xml"),
+        "Kênh Một",
+    );
+
+    // `sources list` shows all six as added.
     let list: serde_json::Value =
         serde_json::from_str(&world.ok(&["sources", "list", "--json"])).expect("json");
     let mut kinds: Vec<&str> = list
@@ -181,5 +235,9 @@ fn sources_add_finds_an_outlet_s_feeds_and_sitemaps_from_its_home_page() {
         .filter_map(|s| s["kind"].as_str())
         .collect();
     kinds.sort_unstable();
-    assert_eq!(kinds, ["html", "rss", "rss", "sitemap"], "{list}");
+    assert_eq!(
+        kinds,
+        ["html", "mastodon", "rss", "rss", "sitemap", "youtube"],
+        "{list}"
+    );
 }

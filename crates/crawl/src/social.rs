@@ -169,6 +169,73 @@ pub fn parse_youtube_feed(body: &[u8], base: &Url) -> Result<Vec<Post>, Discover
     Ok(posts)
 }
 
+/// A response that is itself a social source's listing (see [`recognise`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SocialListing {
+    pub kind: diembao_core::SourceKind,
+    /// The channel's or the account's name, when the listing gives it.
+    pub name: Option<String>,
+    /// Posts on this page of the listing.
+    pub posts: usize,
+}
+
+/// Whether a response is a YouTube channel feed (its videos' ids are `yt:video:…`) or a
+/// page of a Mastodon account's statuses (a JSON array of statuses): what `sources add`
+/// proposes when it is given such an address.
+pub fn recognise(body: &[u8], url: &Url) -> Option<SocialListing> {
+    let trimmed = body.trim_ascii_start();
+    if trimmed.starts_with(b"[") {
+        let statuses: Vec<Status> = serde_json::from_slice(body).ok()?;
+        let own = statuses.iter().find(|s| s.reblog.is_none())?;
+        let account = own.account.as_ref()?;
+        let name = if account.display_name.trim().is_empty() {
+            &account.username
+        } else {
+            &account.display_name
+        };
+        return Some(SocialListing {
+            kind: diembao_core::SourceKind::Mastodon,
+            name: Some(diembao_core::text::clean(name.trim())).filter(|n| !n.is_empty()),
+            posts: parse_mastodon_statuses(body, url).map_or(0, |posts| posts.len()),
+        });
+    }
+    let feed = feed_rs::parser::parse(body).ok()?;
+    let videos =
+        !feed.entries.is_empty() && feed.entries.iter().all(|e| e.id.starts_with("yt:video:"));
+    (videos || feed.id.starts_with("yt:channel:")).then(|| SocialListing {
+        kind: diembao_core::SourceKind::Youtube,
+        name: feed
+            .title
+            .map(|t| diembao_core::text::clean(t.content.trim()))
+            .filter(|t| !t.is_empty()),
+        posts: feed.entries.len(),
+    })
+}
+
+/// The account a Mastodon profile address names (`https://host/@tinnhanh` →
+/// `tinnhanh`), for the instance's account lookup.
+pub fn mastodon_profile(url: &Url) -> Option<String> {
+    let mut segments = url.path_segments()?.filter(|s| !s.is_empty());
+    let acct = segments.next()?.strip_prefix('@')?;
+    (segments.next().is_none() && !acct.is_empty()).then(|| acct.to_string())
+}
+
+/// The statuses API address of the account in an instance's
+/// `/api/v1/accounts/lookup` answer.
+pub fn mastodon_statuses_url(lookup: &[u8], instance: &Url) -> Option<Url> {
+    #[derive(Deserialize)]
+    struct Found {
+        id: String,
+    }
+    let found: Found = serde_json::from_slice(lookup).ok()?;
+    if found.id.is_empty() || !found.id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    instance
+        .join(&format!("/api/v1/accounts/{}/statuses", found.id))
+        .ok()
+}
+
 /// The `rel="next"` target of an HTTP `Link` header, resolved against the request URL.
 pub fn link_next(header: &str, base: &Url) -> Option<Url> {
     for part in header.split(',') {
@@ -366,6 +433,53 @@ mod tests {
         let posts = parse_mastodon_statuses(body.as_bytes(), &base()).expect("json");
         let langs: Vec<Option<&str>> = posts.iter().map(|p| p.lang.as_deref()).collect();
         assert_eq!(langs, [Some("en"), Some("vi"), Some("vi")]);
+    }
+
+    #[test]
+    fn channel_feeds_and_statuses_are_recognised_as_what_they_are() {
+        let statuses = br#"[{"id":"2","url":"/@b/2","reblog":{"id":"1"},"account":{"display_name":"B","acct":"b","username":"b"}},
+                            {"id":"3","url":"/@a/3","content":"<p>x</p>","account":{"display_name":" Tin Nhanh ","acct":"a","username":"a"}}]"#;
+        assert_eq!(
+            recognise(statuses, &base()),
+            Some(SocialListing {
+                kind: diembao_core::SourceKind::Mastodon,
+                name: Some("Tin Nhanh".into()),
+                posts: 1
+            })
+        );
+        let channel = r#"<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><id>yt:channel:UC1</id><title>Kênh Một</title>
+<entry><id>yt:video:a</id><title>A</title><link rel="alternate" href="/watch?v=a"/></entry></feed>"#;
+        let youtube = recognise(channel.as_bytes(), &base()).expect("a channel feed");
+        assert_eq!(youtube.kind, diembao_core::SourceKind::Youtube);
+        assert_eq!(youtube.name.as_deref(), Some("Kênh Một"));
+        let news = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>A</title><link>/a</link></item></channel></rss>"#;
+        assert_eq!(recognise(news, &base()), None);
+        assert_eq!(recognise(b"[1, 2]", &base()), None);
+        assert_eq!(recognise(b"<html></html>", &base()), None);
+    }
+
+    #[test]
+    fn a_mastodon_profile_leads_to_its_statuses() {
+        let profile = |u: &str| mastodon_profile(&Url::parse(u).expect("url"));
+        assert_eq!(
+            profile("https://m.example/@tinnhanh").as_deref(),
+            Some("tinnhanh")
+        );
+        assert_eq!(
+            profile("https://m.example/@tinnhanh/").as_deref(),
+            Some("tinnhanh")
+        );
+        assert_eq!(profile("https://m.example/@tinnhanh/109"), None);
+        assert_eq!(profile("https://m.example/tinnhanh"), None);
+        assert_eq!(profile("https://m.example/@"), None);
+        let instance = Url::parse("https://m.example/@tinnhanh").expect("url");
+        assert_eq!(
+            mastodon_statuses_url(br#"{"id":"10987","username":"tinnhanh"}"#, &instance)
+                .map(String::from),
+            Some("https://m.example/api/v1/accounts/10987/statuses".into())
+        );
+        assert_eq!(mastodon_statuses_url(br#"{"id":"../x"}"#, &instance), None);
+        assert_eq!(mastodon_statuses_url(b"not json", &instance), None);
     }
 
     #[test]
