@@ -150,6 +150,7 @@ impl Env {
         let mut looked_at: Vec<Url> = Vec::new();
         let mut feeds = Vec::new();
         let mut feed_titles = std::collections::HashMap::new();
+        let mut feed_kinds = std::collections::HashMap::new();
         // The address given may be a feed itself.
         if let Some(page) = &page
             && let Ok(listing) = discover::parse_feed(&page.body, &page.final_url)
@@ -183,6 +184,10 @@ impl Env {
                 Ok(listing) if !listing.entries.is_empty() => {
                     if let Some(title) = listing.title {
                         feed_titles.insert(found.clone(), title);
+                    }
+                    // A channel page declares its channel's feed: a youtube source.
+                    if let Some(social) = social::recognise(&fetched.body, &fetched.final_url) {
+                        feed_kinds.insert(found.clone(), social.kind);
                     }
                     feeds.push((found, listing.entries.len()));
                 }
@@ -247,7 +252,7 @@ impl Env {
         let proposed = if let Some((url, _)) = feeds.first() {
             SourceSpec {
                 name,
-                kind: SourceKind::Rss,
+                kind: feed_kinds.get(url).copied().unwrap_or(SourceKind::Rss),
                 url: url.clone(),
                 every: Duration::from_secs(15 * 60),
                 link_selector: None,

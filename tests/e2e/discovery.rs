@@ -142,6 +142,15 @@ fn sources_add_finds_an_outlet_s_feeds_and_sitemaps_from_its_home_page() {
                 }),
             )
             .route(
+                "/kenh-mot",
+                get(|| async {
+                    axum::response::Html(
+                        "<html><head><title>Kênh Một - YouTube</title>\
+                         <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/feeds/videos.xml\"></head></html>",
+                    )
+                }),
+            )
+            .route(
                 "/feeds/videos.xml",
                 get(|| async {
                     (
@@ -225,7 +234,16 @@ fn sources_add_finds_an_outlet_s_feeds_and_sitemaps_from_its_home_page() {
         "Kênh Một",
     );
 
-    // `sources list` shows all six as added.
+    // A channel page declares its feed: the same youtube source, named by the page.
+    let found = add(&world, &format!("{social}/kenh-mot"), &[]);
+    assert_proposed(
+        &found,
+        "youtube",
+        &format!("{social}/feeds/videos.xml"),
+        "Kênh Một - YouTube",
+    );
+
+    // `sources list` shows all six as added (the channel once: sources are by address).
     let list: serde_json::Value =
         serde_json::from_str(&world.ok(&["sources", "list", "--json"])).expect("json");
     let mut kinds: Vec<&str> = list
