@@ -44,7 +44,168 @@ const FEED_PATHS: &[&str] = &[
 /// pages of feeds, usual paths): adding an outlet stays a few seconds of polite requests.
 const MAX_FEED_LOOKUPS: usize = 32;
 
+const SITEMAP_PATHS: &[&str] = &["/sitemap.xml", "/sitemap_index.xml", "/sitemap-news.xml"];
+
 impl Env {
+    /// Looks at a home page and proposes a source (feed, else sitemap, else the page as
+    /// an HTML listing when a link selector is given). An address that is a YouTube
+    /// channel feed, a Mastodon account's statuses or a Mastodon profile is proposed as
+    /// that kind of source.
+    pub async fn discover_source(
+        &self,
+        home: &Url,
+        name: Option<&str>,
+        link_selector: Option<&str>,
+    ) -> Result<Discovery, JobError> {
+        // A home page that does not answer still leaves the usual feed and sitemap paths.
+        let (page, page_error) = match self.fetcher.fetch(home, &Validators::default()).await {
+            Ok(page) => (Some(page), None),
+            Err(err) => (None, Some(err.to_string())),
+        };
+        // A channel feed, an account's statuses or a Mastodon profile is the source.
+        if let Some(found) = self.social_source(home, page.as_ref(), name).await {
+            return Ok(found);
+        }
+        let base = page
+            .as_ref()
+            .map_or_else(|| home.clone(), |p| p.final_url.clone());
+        let hints = page.as_ref().map_or_else(HomePage::default, |page| {
+            let (html, _) =
+                diembao_crawl::extract::decode_html(&page.body, page.content_type.as_deref());
+            discover::read_home_page(&html, &base)
+        });
+        let site_name = hints.site_name.clone();
+        // Declared and linked feeds first, then the pages that list feeds, then the usual
+        // paths. A candidate that is a page of feeds (HTML) adds the feeds it links to.
+        let mut candidates: VecDeque<Url> = hints
+            .feeds
+            .iter()
+            .chain(&hints.feed_pages)
+            .cloned()
+            .chain(FEED_PATHS.iter().filter_map(|path| base.join(path).ok()))
+            .collect();
+        let mut looked_at: Vec<Url> = Vec::new();
+        let mut feeds: Vec<FoundFeed> = Vec::new();
+        // The address given may be a feed itself.
+        if let Some(page) = &page
+            && let Some(feed) = found_feed(page)
+        {
+            looked_at.push(page.final_url.clone());
+            feeds.push(feed);
+        }
+        while let Some(url) = candidates.pop_front() {
+            if looked_at.len() >= MAX_FEED_LOOKUPS {
+                break;
+            }
+            if looked_at.contains(&url) {
+                continue;
+            }
+            looked_at.push(url.clone());
+            let Ok(Ok(fetched)) = tokio::time::timeout(
+                Duration::from_secs(20),
+                self.fetcher.fetch(&url, &Validators::default()),
+            )
+            .await
+            else {
+                continue;
+            };
+            if feeds.iter().any(|f| f.url == fetched.final_url.as_str()) {
+                continue;
+            }
+            if let Some(feed) = found_feed(&fetched) {
+                feeds.push(feed);
+            } else if is_html(fetched.content_type.as_deref()) {
+                let (html, _) = diembao_crawl::extract::decode_html(
+                    &fetched.body,
+                    fetched.content_type.as_deref(),
+                );
+                let listed = discover::read_home_page(&html, &fetched.final_url);
+                candidates.extend(listed.feeds);
+            }
+        }
+        feeds.sort_by_key(|f| std::cmp::Reverse(f.items));
+
+        let mut sitemap_urls: Vec<String> = self.fetcher.robots(&base).await.sitemaps();
+        for path in SITEMAP_PATHS {
+            if let Ok(url) = base.join(path) {
+                sitemap_urls.push(url.to_string());
+            }
+        }
+        let mut sitemaps = Vec::new();
+        for candidate in sitemap_urls {
+            let Ok(url) = Url::parse(&candidate) else {
+                continue;
+            };
+            if sitemaps
+                .iter()
+                .any(|(u, _): &(String, usize)| *u == candidate)
+            {
+                continue;
+            }
+            let Ok(Ok(fetched)) = tokio::time::timeout(
+                Duration::from_secs(20),
+                self.fetcher.fetch(&url, &Validators::default()),
+            )
+            .await
+            else {
+                continue;
+            };
+            if let Ok(listing) = discover::parse_sitemap(&fetched.body, &fetched.final_url) {
+                sitemaps.push((
+                    fetched.final_url.to_string(),
+                    listing.entries.len() + listing.more.len(),
+                ));
+            }
+        }
+
+        // The name given, else the site's own (its home page's), else its best feed's
+        // title, else its host.
+        let name = name
+            .map(str::to_string)
+            .or_else(|| site_name.clone())
+            .or_else(|| feeds.first().and_then(|f| f.title.clone()))
+            .unwrap_or_else(|| home.host_str().unwrap_or("").to_string());
+        let proposed = if let Some(feed) = feeds.first() {
+            SourceSpec {
+                name,
+                kind: feed.kind,
+                url: feed.url.clone(),
+                every: Duration::from_secs(15 * 60),
+                link_selector: None,
+            }
+        } else if let Some((url, _)) = sitemaps.first() {
+            SourceSpec {
+                name,
+                kind: SourceKind::Sitemap,
+                url: url.clone(),
+                every: Duration::from_secs(3600),
+                link_selector: None,
+            }
+        } else if let Some(selector) = link_selector {
+            SourceSpec {
+                name,
+                kind: SourceKind::Html,
+                url: base.to_string(),
+                every: Duration::from_secs(30 * 60),
+                link_selector: Some(selector.to_string()),
+            }
+        } else {
+            let page = page_error.map_or_else(String::new, |err| {
+                format!(" (the page itself could not be read: {err})")
+            });
+            return Err(JobError::Other(format!(
+                "{home}: no feed or sitemap found{page}; add it as an html source with --link-selector \"CSS selector of article links\""
+            )));
+        };
+        Ok(Discovery {
+            home: home.to_string(),
+            site_name,
+            feeds: feeds.into_iter().map(|f| (f.url, f.items)).collect(),
+            sitemaps,
+            proposed,
+        })
+    }
+
     /// The source when the address given is a social listing ([`social::recognise`]: a
     /// YouTube channel feed, a page of a Mastodon account's statuses) or a Mastodon
     /// profile (`https://instance/@account`, looked up with the instance's API).
@@ -102,191 +263,32 @@ impl Env {
     }
 }
 
+/// A feed found while adding a site.
+struct FoundFeed {
+    url: String,
+    items: usize,
+    /// The feed's own title.
+    title: Option<String>,
+    /// `Youtube` for a channel's feed (a channel page declares it), else `Rss`.
+    kind: SourceKind,
+}
+
+/// The feed a response is, when it is one with items.
+fn found_feed(fetched: &Fetched) -> Option<FoundFeed> {
+    let listing = discover::parse_feed(&fetched.body, &fetched.final_url)
+        .ok()
+        .filter(|listing| !listing.entries.is_empty())?;
+    let kind = social::recognise(&fetched.body, &fetched.final_url)
+        .map_or(SourceKind::Rss, |social| social.kind);
+    Some(FoundFeed {
+        url: fetched.final_url.to_string(),
+        items: listing.entries.len(),
+        title: listing.title,
+        kind,
+    })
+}
+
 /// Whether a response's content type is HTML (a page of feeds, not a feed).
 fn is_html(content_type: Option<&str>) -> bool {
     content_type.is_some_and(|t| t.to_ascii_lowercase().contains("html"))
-}
-
-const SITEMAP_PATHS: &[&str] = &["/sitemap.xml", "/sitemap_index.xml", "/sitemap-news.xml"];
-
-impl Env {
-    /// Looks at a home page and proposes a source (feed, else sitemap, else the page as
-    /// an HTML listing when a link selector is given). An address that is a YouTube
-    /// channel feed, a Mastodon account's statuses or a Mastodon profile is proposed as
-    /// that kind of source.
-    pub async fn discover_source(
-        &self,
-        home: &Url,
-        name: Option<&str>,
-        link_selector: Option<&str>,
-    ) -> Result<Discovery, JobError> {
-        // A home page that does not answer still leaves the usual feed and sitemap paths.
-        let (page, page_error) = match self.fetcher.fetch(home, &Validators::default()).await {
-            Ok(page) => (Some(page), None),
-            Err(err) => (None, Some(err.to_string())),
-        };
-        // A channel feed, an account's statuses or a Mastodon profile is the source.
-        if let Some(found) = self.social_source(home, page.as_ref(), name).await {
-            return Ok(found);
-        }
-        let base = page
-            .as_ref()
-            .map_or_else(|| home.clone(), |p| p.final_url.clone());
-        let hints = page.as_ref().map_or_else(HomePage::default, |page| {
-            let (html, _) =
-                diembao_crawl::extract::decode_html(&page.body, page.content_type.as_deref());
-            discover::read_home_page(&html, &base)
-        });
-        let site_name = hints.site_name.clone();
-        // Declared and linked feeds first, then the pages that list feeds, then the usual
-        // paths. A candidate that is a page of feeds (HTML) adds the feeds it links to.
-        let mut candidates: VecDeque<Url> = hints
-            .feeds
-            .iter()
-            .chain(&hints.feed_pages)
-            .cloned()
-            .chain(FEED_PATHS.iter().filter_map(|path| base.join(path).ok()))
-            .collect();
-        let mut looked_at: Vec<Url> = Vec::new();
-        let mut feeds = Vec::new();
-        let mut feed_titles = std::collections::HashMap::new();
-        let mut feed_kinds = std::collections::HashMap::new();
-        // The address given may be a feed itself.
-        if let Some(page) = &page
-            && let Ok(listing) = discover::parse_feed(&page.body, &page.final_url)
-            && !listing.entries.is_empty()
-        {
-            let found = page.final_url.to_string();
-            if let Some(title) = listing.title {
-                feed_titles.insert(found.clone(), title);
-            }
-            feeds.push((found, listing.entries.len()));
-            looked_at.push(page.final_url.clone());
-        }
-        while let Some(url) = candidates.pop_front() {
-            if looked_at.contains(&url) || looked_at.len() >= MAX_FEED_LOOKUPS {
-                continue;
-            }
-            looked_at.push(url.clone());
-            let Ok(Ok(fetched)) = tokio::time::timeout(
-                Duration::from_secs(20),
-                self.fetcher.fetch(&url, &Validators::default()),
-            )
-            .await
-            else {
-                continue;
-            };
-            let found = fetched.final_url.to_string();
-            if feeds.iter().any(|(u, _): &(String, usize)| *u == found) {
-                continue;
-            }
-            match discover::parse_feed(&fetched.body, &fetched.final_url) {
-                Ok(listing) if !listing.entries.is_empty() => {
-                    if let Some(title) = listing.title {
-                        feed_titles.insert(found.clone(), title);
-                    }
-                    // A channel page declares its channel's feed: a youtube source.
-                    if let Some(social) = social::recognise(&fetched.body, &fetched.final_url) {
-                        feed_kinds.insert(found.clone(), social.kind);
-                    }
-                    feeds.push((found, listing.entries.len()));
-                }
-                Ok(_) => {}
-                Err(_) if is_html(fetched.content_type.as_deref()) => {
-                    let (html, _) = diembao_crawl::extract::decode_html(
-                        &fetched.body,
-                        fetched.content_type.as_deref(),
-                    );
-                    let listed = discover::read_home_page(&html, &fetched.final_url);
-                    candidates.extend(listed.feeds);
-                }
-                Err(_) => {}
-            }
-        }
-        feeds.sort_by_key(|f| std::cmp::Reverse(f.1));
-
-        let mut sitemap_urls: Vec<String> = self.fetcher.robots(&base).await.sitemaps();
-        for path in SITEMAP_PATHS {
-            if let Ok(url) = base.join(path) {
-                sitemap_urls.push(url.to_string());
-            }
-        }
-        let mut sitemaps = Vec::new();
-        for candidate in sitemap_urls {
-            let Ok(url) = Url::parse(&candidate) else {
-                continue;
-            };
-            if sitemaps
-                .iter()
-                .any(|(u, _): &(String, usize)| *u == candidate)
-            {
-                continue;
-            }
-            let Ok(Ok(fetched)) = tokio::time::timeout(
-                Duration::from_secs(20),
-                self.fetcher.fetch(&url, &Validators::default()),
-            )
-            .await
-            else {
-                continue;
-            };
-            if let Ok(listing) = discover::parse_sitemap(&fetched.body, &fetched.final_url) {
-                sitemaps.push((
-                    fetched.final_url.to_string(),
-                    listing.entries.len() + listing.more.len(),
-                ));
-            }
-        }
-
-        // The name given, else the site's own (its home page's), else its best feed's
-        // title, else its host.
-        let name = name
-            .map(str::to_string)
-            .or_else(|| site_name.clone())
-            .or_else(|| {
-                feeds
-                    .first()
-                    .and_then(|(url, _)| feed_titles.get(url).cloned())
-            })
-            .unwrap_or_else(|| home.host_str().unwrap_or("").to_string());
-        let proposed = if let Some((url, _)) = feeds.first() {
-            SourceSpec {
-                name,
-                kind: feed_kinds.get(url).copied().unwrap_or(SourceKind::Rss),
-                url: url.clone(),
-                every: Duration::from_secs(15 * 60),
-                link_selector: None,
-            }
-        } else if let Some((url, _)) = sitemaps.first() {
-            SourceSpec {
-                name,
-                kind: SourceKind::Sitemap,
-                url: url.clone(),
-                every: Duration::from_secs(3600),
-                link_selector: None,
-            }
-        } else if let Some(selector) = link_selector {
-            SourceSpec {
-                name,
-                kind: SourceKind::Html,
-                url: base.to_string(),
-                every: Duration::from_secs(30 * 60),
-                link_selector: Some(selector.to_string()),
-            }
-        } else {
-            let page = page_error.map_or_else(String::new, |err| {
-                format!(" (the page itself could not be read: {err})")
-            });
-            return Err(JobError::Other(format!(
-                "{home}: no feed or sitemap found{page}; add it as an html source with --link-selector \"CSS selector of article links\""
-            )));
-        };
-        Ok(Discovery {
-            home: home.to_string(),
-            site_name,
-            feeds,
-            sitemaps,
-            proposed,
-        })
-    }
 }

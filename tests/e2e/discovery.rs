@@ -4,16 +4,31 @@
 //! selector), a Mastodon profile and a YouTube channel feed.
 
 use axum::http::header;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 
 use crate::harness::{World, serve_in_thread};
 
-fn rss(title: &str, items: usize) -> ([(header::HeaderName, &'static str); 1], String) {
+/// A route answering `body` as `content_type`.
+fn typed(content_type: &'static str, body: impl Into<String>) -> MethodRouter {
+    let body: String = body.into();
+    get(move || {
+        let body = body.clone();
+        async move { ([(header::CONTENT_TYPE, content_type)], body) }
+    })
+}
+
+/// A route answering an HTML page.
+fn page(html: &'static str) -> MethodRouter {
+    typed("text/html; charset=utf-8", html)
+}
+
+/// A route answering an RSS feed of `items` items.
+fn rss(title: &str, items: usize) -> MethodRouter {
     let items: String = (0..items)
         .map(|i| format!("<item><title>Tin {i}</title><link>/tin-{i}.html</link></item>"))
         .collect();
-    (
-        [(header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")],
+    typed(
+        "application/rss+xml; charset=utf-8",
         format!(
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>{title}</title>{items}</channel></rss>"
         ),
@@ -58,107 +73,88 @@ fn sources_add_finds_an_outlet_s_feeds_and_sitemaps_from_its_home_page() {
         axum::Router::new()
             .route(
                 "/",
-                get(|| async {
-                    axum::response::Html(
-                        "<html><head><title>Trang chủ - Báo Thử Nghiệm</title>\
-                         <meta property=\"og:site_name\" content=\"Báo Thử Nghiệm\">\
-                         <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/rss/trang-chu.rss\"></head>\
-                         <body><footer><a href=\"/rss/the-thao.rss\">RSS Thể thao</a></footer></body></html>",
-                    )
-                }),
+                page(
+                    "<html><head><title>Trang chủ - Báo Thử Nghiệm</title>\
+                     <meta property=\"og:site_name\" content=\"Báo Thử Nghiệm\">\
+                     <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/rss/trang-chu.rss\"></head>\
+                     <body><footer><a href=\"/rss/the-thao.rss\">RSS Thể thao</a></footer></body></html>",
+                ),
             )
-            .route("/rss/trang-chu.rss", get(|| async { rss("Trang chủ", 5) }))
-            .route("/rss/the-thao.rss", get(|| async { rss("Thể thao", 2) }))
+            .route("/rss/trang-chu.rss", rss("Trang chủ", 5))
+            .route("/rss/the-thao.rss", rss("Thể thao", 2))
     });
     // No declared feed: its page of feeds (/rss.html, linked from the home page) lists one
     // a section; the site has no name of its own but its feed's title.
     let listed = serve(|_| {
         axum::Router::new()
-            .route(
-                "/",
-                get(|| async {
-                    axum::response::Html(
-                        "<html><body><a href=\"/rss.html\">RSS</a></body></html>",
-                    )
-                }),
-            )
+            .route("/", page("<html><body><a href=\"/rss.html\">RSS</a></body></html>"))
             .route(
                 "/rss.html",
-                get(|| async {
-                    axum::response::Html(
-                        "<html><body><a href=\"/rss/thoi-su.rss\">Thời sự</a><a href=\"/rss/kinh-te.rss\">Kinh tế</a></body></html>",
-                    )
-                }),
+                page(
+                    "<html><body><a href=\"/rss/thoi-su.rss\">Thời sự</a><a href=\"/rss/kinh-te.rss\">Kinh tế</a></body></html>",
+                ),
             )
-            .route("/rss/thoi-su.rss", get(|| async { rss("Thời sự - Tin Biển", 3) }))
-            .route("/rss/kinh-te.rss", get(|| async { rss("Kinh tế - Tin Biển", 7) }))
+            .route("/rss/thoi-su.rss", rss("Thời sự - Tin Biển", 3))
+            .route("/rss/kinh-te.rss", rss("Kinh tế - Tin Biển", 7))
     });
     // No feed; robots.txt names a sitemap at an unusual address.
     let mapped = serve(|origin| {
-        let robots = format!("User-agent: *\nDisallow:\nSitemap: {origin}/so-do/bai-viet.xml\n");
-        let sitemap = format!(
-            "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
-             <url><loc>{origin}/a.html</loc></url><url><loc>{origin}/b.html</loc></url></urlset>"
-        );
         axum::Router::new()
             .route(
                 "/",
-                get(|| async {
-                    axum::response::Html(
-                        "<html><head><title>Thời báo Cát</title></head><body></body></html>",
-                    )
-                }),
+                page("<html><head><title>Thời báo Cát</title></head><body></body></html>"),
             )
-            .route("/robots.txt", get(move || async move { robots }))
+            .route(
+                "/robots.txt",
+                typed(
+                    "text/plain; charset=utf-8",
+                    format!("User-agent: *\nDisallow:\nSitemap: {origin}/so-do/bai-viet.xml\n"),
+                ),
+            )
             .route(
                 "/so-do/bai-viet.xml",
-                get(move || async move { ([(header::CONTENT_TYPE, "application/xml")], sitemap) }),
+                typed(
+                    "application/xml",
+                    format!(
+                        "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
+                         <url><loc>{origin}/a.html</loc></url><url><loc>{origin}/b.html</loc></url></urlset>"
+                    ),
+                ),
             )
     });
     // A Mastodon instance (a profile, the account lookup, the statuses) that also serves
     // a YouTube-style channel feed.
     let social = serve(|_| {
         axum::Router::new()
-            .route(
-                "/@tinnhanh",
-                get(|| async { axum::response::Html("<html><body>Tin Nhanh</body></html>") }),
-            )
+            .route("/@tinnhanh", page("<html><body>Tin Nhanh</body></html>"))
             .route(
                 "/api/v1/accounts/lookup",
-                get(|| async {
-                    (
-                        [(header::CONTENT_TYPE, "application/json")],
-                        r#"{"id":"42","username":"tinnhanh","display_name":"Tin Nhanh"}"#,
-                    )
-                }),
+                typed(
+                    "application/json",
+                    r#"{"id":"42","username":"tinnhanh","display_name":"Tin Nhanh"}"#,
+                ),
             )
             .route(
                 "/api/v1/accounts/42/statuses",
-                get(|| async {
-                    (
-                        [(header::CONTENT_TYPE, "application/json")],
-                        r#"[{"id":"1","url":"/@tinnhanh/1","content":"<p>Mưa</p>","visibility":"public","account":{"display_name":"Tin Nhanh","acct":"tinnhanh","username":"tinnhanh"}}]"#,
-                    )
-                }),
+                typed(
+                    "application/json",
+                    r#"[{"id":"1","url":"/@tinnhanh/1","content":"<p>Mưa</p>","visibility":"public","account":{"display_name":"Tin Nhanh","acct":"tinnhanh","username":"tinnhanh"}}]"#,
+                ),
             )
             .route(
                 "/kenh-mot",
-                get(|| async {
-                    axum::response::Html(
-                        "<html><head><title>Kênh Một - YouTube</title>\
-                         <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/feeds/videos.xml\"></head></html>",
-                    )
-                }),
+                page(
+                    "<html><head><title>Kênh Một - YouTube</title>\
+                     <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/feeds/videos.xml\"></head></html>",
+                ),
             )
             .route(
                 "/feeds/videos.xml",
-                get(|| async {
-                    (
-                        [(header::CONTENT_TYPE, "application/atom+xml")],
-                        "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><id>yt:channel:UC1</id><title>Kênh Một</title>\
-                         <entry><id>yt:video:a</id><title>A</title><link rel=\"alternate\" href=\"/watch?v=a\"/></entry></feed>",
-                    )
-                }),
+                typed(
+                    "application/atom+xml",
+                    "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><id>yt:channel:UC1</id><title>Kênh Một</title>\
+                     <entry><id>yt:video:a</id><title>A</title><link rel=\"alternate\" href=\"/watch?v=a\"/></entry></feed>",
+                ),
             )
     });
 
@@ -166,11 +162,9 @@ fn sources_add_finds_an_outlet_s_feeds_and_sitemaps_from_its_home_page() {
     let bare = serve(|_| {
         axum::Router::new().route(
             "/",
-            get(|| async {
-                axum::response::Html(
-                    "<html><head><title>Đất Nắng</title></head><body><h3><a href=\"/a.html\">A</a></h3></body></html>",
-                )
-            }),
+            page(
+                "<html><head><title>Đất Nắng</title></head><body><h3><a href=\"/a.html\">A</a></h3></body></html>",
+            ),
         )
     });
 

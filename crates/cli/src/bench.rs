@@ -379,18 +379,31 @@ fn stat_sum(stat: &str, a: usize, b: usize) -> Option<(String, u64)> {
     Some((name, first + second))
 }
 
-/// The name and CPU ticks (user + system) in a `/proc/…/stat` line: fields 14 and 15.
+/// Fields of a `/proc/…/stat` line in [`stat_sum`]'s numbering (14 to 17 in proc(5)'s):
+/// user and system time, and those of the children waited for.
+const USER_TIME: usize = 11;
+const SYSTEM_TIME: usize = 12;
+const CHILDREN_USER_TIME: usize = 13;
+const CHILDREN_SYSTEM_TIME: usize = 14;
+
+/// The name and CPU ticks (user + system) in a `/proc/…/stat` line.
 fn stat_ticks(stat: &str) -> Option<(String, u64)> {
-    stat_sum(stat, 11, 12)
+    stat_sum(stat, USER_TIME, SYSTEM_TIME)
+}
+
+/// Seconds in the sum of two clock-tick fields of `/proc/PID/stat` ([`stat_sum`]'s
+/// numbering; PID "self" for this process), 0 where there is no such file (not Linux).
+fn proc_stat_seconds(pid: &str, a: usize, b: usize) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| stat_sum(&s, a, b))
+        .map_or(0.0, |(_, t)| t as f64 / TICKS_PER_SEC)
 }
 
 /// CPU seconds (user + system) of this process's children that have ended and been
 /// waited for: fields 16 and 17 of `/proc/self/stat` (Linux; 0 elsewhere).
 fn children_cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| stat_sum(&s, 13, 14))
-        .map_or(0.0, |(_, t)| t as f64 / TICKS_PER_SEC)
+    proc_stat_seconds("self", CHILDREN_USER_TIME, CHILDREN_SYSTEM_TIME)
 }
 
 /// CPU seconds (user + system) of this process, from /proc (Linux; 0 elsewhere).
@@ -401,10 +414,7 @@ fn process_cpu_seconds() -> f64 {
 /// CPU seconds (user + system) of process `pid` ("self" for this one), from /proc
 /// (Linux; 0 elsewhere).
 fn cpu_seconds_of(pid: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| stat_ticks(&s))
-        .map_or(0.0, |(_, t)| t as f64 / TICKS_PER_SEC)
+    proc_stat_seconds(pid, USER_TIME, SYSTEM_TIME)
 }
 
 /// CPU seconds (user + system) of this process, and of each of its living threads by

@@ -59,6 +59,23 @@ struct Account {
 pub fn parse_mastodon_statuses(body: &[u8], base: &Url) -> Result<Vec<Post>, DiscoverError> {
     let statuses: Vec<Status> = serde_json::from_slice(body)
         .map_err(|err| DiscoverError::Feed(format!("Mastodon statuses: {err}")))?;
+    Ok(statuses_to_posts(statuses, base))
+}
+
+impl Account {
+    /// The name the account shows: its display name, else its user name (cleaned).
+    fn name(&self) -> String {
+        let name = if self.display_name.trim().is_empty() {
+            &self.username
+        } else {
+            &self.display_name
+        };
+        diembao_core::text::clean(name.trim())
+    }
+}
+
+/// The posts of a page of statuses (see [`parse_mastodon_statuses`]).
+fn statuses_to_posts(statuses: Vec<Status>, base: &Url) -> Vec<Post> {
     let mut posts = Vec::with_capacity(statuses.len());
     for status in statuses {
         if status.reblog.is_some()
@@ -80,14 +97,7 @@ pub fn parse_mastodon_statuses(body: &[u8], base: &Url) -> Result<Vec<Post>, Dis
                 diembao_core::text::clean(status.spoiler_text.trim())
             );
         }
-        let author = status.account.as_ref().map(|a| {
-            let name = if a.display_name.trim().is_empty() {
-                &a.username
-            } else {
-                &a.display_name
-            };
-            diembao_core::text::clean(name.trim())
-        });
+        let author = status.account.as_ref().map(Account::name);
         // The API's language, else the text's (a status may declare none).
         let lang = status
             .language
@@ -112,7 +122,7 @@ pub fn parse_mastodon_statuses(body: &[u8], base: &Url) -> Result<Vec<Post>, Dis
             }),
         });
     }
-    Ok(posts)
+    posts
 }
 
 /// A YouTube channel feed: one post per video (media:title, media:description).
@@ -187,16 +197,11 @@ pub fn recognise(body: &[u8], url: &Url) -> Option<SocialListing> {
     if trimmed.starts_with(b"[") {
         let statuses: Vec<Status> = serde_json::from_slice(body).ok()?;
         let own = statuses.iter().find(|s| s.reblog.is_none())?;
-        let account = own.account.as_ref()?;
-        let name = if account.display_name.trim().is_empty() {
-            &account.username
-        } else {
-            &account.display_name
-        };
+        let name = own.account.as_ref()?.name();
         return Some(SocialListing {
             kind: diembao_core::SourceKind::Mastodon,
-            name: Some(diembao_core::text::clean(name.trim())).filter(|n| !n.is_empty()),
-            posts: parse_mastodon_statuses(body, url).map_or(0, |posts| posts.len()),
+            name: Some(name).filter(|n| !n.is_empty()),
+            posts: statuses_to_posts(statuses, url).len(),
         });
     }
     let feed = feed_rs::parser::parse(body).ok()?;
