@@ -356,12 +356,26 @@ pub(crate) fn source_key(name: &str) -> String {
 /// Value of the `script` field of a document written with diacritics.
 pub(crate) const ACCENTED: &str = "accented";
 
-/// Whether at least a quarter of the letter words of the texts have diacritics (Vietnamese
-/// typed with accents; text without them, or with a few, is typed without).
-fn written_with_diacritics(texts: &[&str]) -> bool {
-    let (words, accented) = texts
+/// A value to analyse, clean ([`text::clean`](diembao_core::text::clean): borrowed when it is
+/// clean already, as stored text is), with how many of its words have a letter and how
+/// many of those have diacritics. Stored text takes one pass for both.
+fn clean_counted(value: &str) -> (std::borrow::Cow<'_, str>, (usize, usize)) {
+    use diembao_core::text;
+    match text::clean_letter_words(value) {
+        Some(counts) => (std::borrow::Cow::Borrowed(value), counts),
+        None => {
+            let cleaned = text::clean_cow(value);
+            let counts = text::letter_words(&cleaned);
+            (cleaned, counts)
+        }
+    }
+}
+
+/// Whether at least a quarter of the letter words (see [`clean_counted`]) have diacritics
+/// (Vietnamese typed with accents; text without them, or with a few, is typed without).
+fn written_with_diacritics(counts: &[(usize, usize)]) -> bool {
+    let (words, accented) = counts
         .iter()
-        .map(|text| diembao_core::text::letter_words(text))
         .fold((0, 0), |(w, a), (tw, ta)| (w + tw, a + ta));
     words > 0 && accented * 4 >= words
 }
@@ -378,10 +392,9 @@ fn to_tantivy(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
     let mut out = TantivyDocument::default();
     out.add_i64(fields.id, doc.id);
     out.add_text(fields.url, &doc.url);
-    // (Stored text is clean already: borrowed, not copied, then.)
-    let title = diembao_core::text::clean_cow(&doc.title);
-    let text = diembao_core::text::clean_cow(&doc.text);
-    if written_with_diacritics(&[&title, &text]) {
+    let (title, title_counts) = clean_counted(&doc.title);
+    let (text, text_counts) = clean_counted(&doc.text);
+    if written_with_diacritics(&[title_counts, text_counts]) {
         out.add_text(fields.script, ACCENTED);
     }
     out.add_text(fields.title, title);

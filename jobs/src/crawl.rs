@@ -104,9 +104,9 @@ pub(crate) struct Ended {
 }
 
 impl Kept {
-    /// The index view of this page's document, stored under `id`.
-    pub(crate) fn index_doc(&self, id: i64) -> diembao_index::IndexDoc {
-        crate::indexer::fresh_index_doc(id, &self.document, &self.matches)
+    /// The index view of this page's document, stored under `id` (its text moved there).
+    pub(crate) fn into_index_doc(self, id: i64) -> diembao_index::IndexDoc {
+        crate::indexer::fresh_index_doc(id, self.document, &self.matches)
     }
 }
 

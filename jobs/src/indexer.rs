@@ -116,7 +116,7 @@ pub fn index_doc(doc: &Document, rules: Vec<String>, categories: Vec<String>) ->
 /// is read back.
 pub fn fresh_index_doc(
     id: i64,
-    doc: &diembao_core::NewDocument,
+    doc: diembao_core::NewDocument,
     matches: &[(i64, diembao_store::NewMatch)],
 ) -> IndexDoc {
     let mut tags = Tags::default();
@@ -126,10 +126,10 @@ pub fn fresh_index_doc(
     let Tags { rules, categories } = tags;
     IndexDoc {
         id,
-        url: doc.url.clone(),
-        title: doc.title.clone(),
-        text: doc.text.clone(),
-        source: doc.source_name.clone(),
+        url: doc.url,
+        title: doc.title,
+        text: doc.text,
+        source: doc.source_name,
         kind: doc.kind.as_str().to_string(),
         published: doc.published_at.map(|p| p.to_rfc3339()),
         date: doc
@@ -402,7 +402,7 @@ mod tests {
             .expect("stored");
         let stored = store.documents_by_ids(&[id]).await.expect("read back");
         let back = index_doc(&stored[0], Vec::new(), Vec::new());
-        let fresh = fresh_index_doc(id, &document, &[]);
+        let fresh = fresh_index_doc(id, document.clone(), &[]);
         assert_eq!(fresh.id, back.id);
         assert_eq!(fresh.url, back.url);
         assert_eq!(fresh.title, back.title);
@@ -416,7 +416,7 @@ mod tests {
             published_at: None,
             ..document.clone()
         };
-        let fresh = fresh_index_doc(id, &undated, &[]);
+        let fresh = fresh_index_doc(id, undated.clone(), &[]);
         assert_eq!(fresh.published, None);
         assert_eq!(fresh.date, undated.fetched_at);
         // Rules and categories: each once, in the order found.
@@ -437,7 +437,7 @@ mod tests {
             hit("gambling-betting", "gambling"),
             hit("gambling-ads", "gambling"),
         ];
-        let tagged = fresh_index_doc(id, &document, &matches);
+        let tagged = fresh_index_doc(id, document.clone(), &matches);
         assert_eq!(tagged.rules, ["gambling-ads", "gambling-betting"]);
         assert_eq!(tagged.categories, ["gambling"]);
         let _ = std::fs::remove_dir_all(&dir);

@@ -81,7 +81,7 @@ impl Env {
             // The writer is gone (its runtime ended): write here.
             Err(mpsc::error::SendError(request)) => request.batch,
         };
-        match write_batches(&self.sink(), std::slice::from_ref(&batch))
+        match write_batches(&self.sink(), vec![batch])
             .await
             .pop()
             .flatten()
@@ -107,7 +107,7 @@ async fn run(sink: Sink, mut requests: mpsc::UnboundedReceiver<Request>) {
         }
         let (batches, dones): (Vec<Batch>, Vec<_>) =
             taken.into_iter().map(|r| (r.batch, r.done)).unzip();
-        let failures = write_batches(&sink, &batches).await;
+        let failures = write_batches(&sink, batches).await;
         for (done, failure) in dones.into_iter().zip(failures) {
             // A job that gave up waiting has nothing to hear.
             let _ = done.send(failure);
@@ -116,9 +116,9 @@ async fn run(sink: Sink, mut requests: mpsc::UnboundedReceiver<Request>) {
 }
 
 /// Writes batches in one transaction ([`Store::store_pages`]: should it fail, page by
-/// page); counts what was stored and hands new documents to the indexer. Returns each
-/// batch's first failure.
-async fn write_batches(sink: &Sink, batches: &[Batch]) -> Vec<Option<StoreError>> {
+/// page); counts what was stored and hands new documents to the indexer (their text
+/// moved, not copied: the batches end here). Returns each batch's first failure.
+async fn write_batches(sink: &Sink, batches: Vec<Batch>) -> Vec<Option<StoreError>> {
     let ends: Vec<PageEnd<'_>> = batches
         .iter()
         .flat_map(|batch| {
@@ -135,7 +135,7 @@ async fn write_batches(sink: &Sink, batches: &[Batch]) -> Vec<Option<StoreError>
     let mut failures = Vec::with_capacity(batches.len());
     for batch in batches {
         let mut failed = None;
-        for page in &batch.pages {
+        for page in batch.pages {
             match written.next() {
                 Some(PageEndWritten::Stored(written)) => {
                     sink.counters.count_stored(written);
@@ -143,7 +143,7 @@ async fn write_batches(sink: &Sink, batches: &[Batch]) -> Vec<Option<StoreError>
                         // A new document goes to the indexer in memory; an updated one
                         // (its older matches may still be open) is read back.
                         Processed::Kept(kept) if written.upsert == Upsert::New => {
-                            fresh.push(kept.index_doc(written.document_id));
+                            fresh.push(kept.into_index_doc(written.document_id));
                         }
                         _ => stored = true,
                     }

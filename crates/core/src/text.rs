@@ -645,6 +645,20 @@ pub fn is_unaccented(word: &str) -> bool {
 /// those are not [`is_unaccented`]: how a text was typed, in one pass and without the
 /// sentence bookkeeping of [`tokens`].
 pub fn letter_words(input: &str) -> (usize, usize) {
+    count_letter_words::<false>(input).unwrap_or_default()
+}
+
+/// [`letter_words`] of a text that [`clean`] leaves as it is, found out in the same pass
+/// (for text made of the characters that need no look-up in the normalisation tables,
+/// see [`clean_cow`]); `None` when the text has any other character: clean it, then
+/// count. What the index asks of each value it analyses, in one walk instead of two.
+pub fn clean_letter_words(input: &str) -> Option<(usize, usize)> {
+    count_letter_words::<true>(input)
+}
+
+/// [`letter_words`], and with `CHECK` `None` at the first character that [`clean`] might
+/// change or that needs the normalisation tables.
+fn count_letter_words<const CHECK: bool>(input: &str) -> Option<(usize, usize)> {
     let bytes = input.as_bytes();
     let (mut words, mut accented) = (0, 0);
     let (mut in_word, mut letter, mut marked) = (false, false, false);
@@ -660,17 +674,22 @@ pub fn letter_words(input: &str) -> (usize, usize) {
                 prev = char::from(b);
                 continue;
             }
+            if CHECK && ((b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7F) {
+                return None;
+            }
             char::from(b)
         } else {
             let Some(c) = char_at(input, at) else {
                 break;
             };
-            let (word_char, is_letter, is_marked) =
-                latin_letter_marks(c).unwrap_or_else(|| word_marks(c));
-            if word_char {
+            let marks = latin_letter_marks(c).unwrap_or_else(|| word_marks(c));
+            if CHECK && !marks.plain {
+                return None;
+            }
+            if marks.word_char {
                 in_word = true;
-                letter |= is_letter;
-                marked |= is_marked;
+                letter |= marks.letter;
+                marked |= marks.marked;
                 at += c.len_utf8();
                 prev = c;
                 continue;
@@ -693,26 +712,39 @@ pub fn letter_words(input: &str) -> (usize, usize) {
         words += usize::from(letter);
         accented += usize::from(letter && marked);
     }
-    (words, accented)
+    Some((words, accented))
 }
 
-/// Whether `c` is a word character, a letter, and has a diacritic (or is `đ`): what
-/// [`letter_words`] asks of each character that is not ASCII.
-fn word_marks(c: char) -> (bool, bool, bool) {
-    (
-        is_word_char(c),
-        c.is_alphabetic(),
-        matches!(c, 'đ' | 'Đ' | 'ð' | 'Ð')
+/// What [`letter_words`] asks of a character that is not ASCII.
+#[derive(Clone, Copy)]
+struct LetterMarks {
+    /// A word character.
+    word_char: bool,
+    /// A letter.
+    letter: bool,
+    /// It has a diacritic (or is `đ`).
+    marked: bool,
+    /// [`clean`] leaves it as it is, in any context, without the normalisation tables.
+    plain: bool,
+}
+
+/// [`LetterMarks`] of any character, worked out with the Unicode look-ups.
+fn word_marks(c: char) -> LetterMarks {
+    LetterMarks {
+        word_char: is_word_char(c),
+        letter: c.is_alphabetic(),
+        marked: matches!(c, 'đ' | 'Đ' | 'ð' | 'Ð')
             || is_combining_diacritic(c)
             || strip_diacritics(c, |_| {}),
-    )
+        plain: !needs_filter(c) && nfc_stable(c),
+    }
 }
 
 /// [`word_marks`] of the Latin blocks Vietnamese is written in (Latin-1 to Latin
 /// Extended-B, Latin Extended Additional), from a table worked out once: the Unicode
 /// look-ups are the slow part of [`letter_words`].
-fn latin_letter_marks(c: char) -> Option<(bool, bool, bool)> {
-    static TABLE: LatinTable<(bool, bool, bool)> = std::sync::OnceLock::new();
+fn latin_letter_marks(c: char) -> Option<LetterMarks> {
+    static TABLE: LatinTable<LetterMarks> = std::sync::OnceLock::new();
     latin_table(&TABLE, c, word_marks)
 }
 
@@ -1075,6 +1107,26 @@ mod tests {
                 prop_assert_eq!(matches!(cleaned, Cow::Borrowed(_)), reference == input);
             }
             prop_assert_eq!(cleaned.as_ref(), reference.as_str());
+        }
+
+        /// Counting and checking in one pass counts as [`letter_words`] does, and answers
+        /// only for a text that [`clean`] leaves as it is (and for every such text made of
+        /// the common characters).
+        #[test]
+        fn clean_letter_words_counts_only_clean_text(
+            input in "[a-zA-Z0-9àáạăđĐðêếệôơớưứỳýỹ \u{00D0}\u{00AD}\u{FEFF}\u{2013}\u{201C}\r\n\t\u{0000}\u{007F}\u{0085}\u{0300}\u{0301}\u{4E00}.,!?]{0,50}"
+        ) {
+            match clean_letter_words(&input) {
+                Some(counts) => {
+                    prop_assert_eq!(clean(&input), input.clone());
+                    prop_assert_eq!(counts, letter_words(&input));
+                }
+                None => prop_assert!(
+                    clean(&input) != input || input.chars().any(|c| !nfc_stable(c)),
+                    "a clean text of common characters is counted: {:?}",
+                    input
+                ),
+            }
         }
     }
 
