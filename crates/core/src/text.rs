@@ -82,6 +82,18 @@ fn needs_filter(c: char) -> bool {
         || (c.is_control() && c != '\n' && c != '\t')
 }
 
+/// An ASCII byte [`clean`] removes: a control character but `\n` and `\t` (see
+/// [`needs_filter`]).
+const fn filtered_ascii(b: u8) -> bool {
+    b.is_ascii_control() && b != b'\n' && b != b'\t'
+}
+
+/// A character [`clean`] leaves as it is in any context, found without the normalisation
+/// tables: neither filtered nor replaced, and [`nfc_stable`].
+fn plain_char(c: char) -> bool {
+    !needs_filter(c) && nfc_stable(c)
+}
+
 /// Characters that are NFC in any context: canonical combining class 0, and never the
 /// second part of a canonical composition (so nothing before them composes with them).
 /// Basic Latin to the spacing modifier letters, the precomposed Latin and Vietnamese
@@ -104,7 +116,7 @@ pub fn clean_cow(input: &str) -> Cow<'_, str> {
         // ASCII (most bytes of Vietnamese text) is NFC-stable; only its controls but
         // `\n` and `\t` are filtered.
         if b.is_ascii() {
-            if (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7F {
+            if filtered_ascii(b) {
                 filter = true;
                 break;
             }
@@ -510,7 +522,7 @@ static ASCII_FOLD: [u8; 128] = {
             c.to_ascii_lowercase()
         } else if c == b'.' || c == b',' {
             ASCII_SEPARATOR
-        } else if c.is_ascii_control() && c != b'\n' && c != b'\t' {
+        } else if filtered_ascii(c) {
             ASCII_FILTERED
         } else {
             b' '
@@ -536,7 +548,7 @@ enum PlainFold {
 /// [`PlainFold`] of any character, without working out its fold: a word character is
 /// [`PlainFold::Other`].
 fn plain_class(c: char) -> PlainFold {
-    if needs_filter(c) || !nfc_stable(c) {
+    if !plain_char(c) {
         PlainFold::NotPlain
     } else if !is_word_char(c) {
         PlainFold::Space
@@ -674,7 +686,7 @@ fn count_letter_words<const CHECK: bool>(input: &str) -> Option<(usize, usize)> 
                 prev = char::from(b);
                 continue;
             }
-            if CHECK && ((b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7F) {
+            if CHECK && filtered_ascii(b) {
                 return None;
             }
             char::from(b)
@@ -736,7 +748,7 @@ fn word_marks(c: char) -> LetterMarks {
         marked: matches!(c, 'đ' | 'Đ' | 'ð' | 'Ð')
             || is_combining_diacritic(c)
             || strip_diacritics(c, |_| {}),
-        plain: !needs_filter(c) && nfc_stable(c),
+        plain: plain_char(c),
     }
 }
 
